@@ -1,0 +1,36 @@
+// Turns errors into what a user reads: one clear line for mistakes they can fix, a stack for bugs.
+//
+// Rooms throw their own typed errors; any error carrying `userFacing === true` and a `code` is a
+// user's mistake or an environment problem and is printed as its message alone.
+
+export class UsageError extends Error {
+  readonly code = 'KILN_USAGE';
+  readonly userFacing = true;
+  constructor(message: string, readonly usage?: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+interface UserFacing {
+  code: string;
+  message: string;
+  userFacing: true;
+}
+
+export function isUserFacing(err: unknown): err is UserFacing {
+  return err instanceof Error && (err as Partial<UserFacing>).userFacing === true;
+}
+
+/** Node's own parse errors for flags (util.parseArgs) are user mistakes too. */
+function isArgError(err: unknown): err is Error & { code: string } {
+  const code = (err as { code?: unknown })?.code;
+  return err instanceof Error && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+export function renderError(err: unknown): string {
+  if (err instanceof UsageError) return `error: ${err.message}${err.usage ? `\n\n${err.usage}` : ''}\n`;
+  if (isUserFacing(err) || isArgError(err)) return `error: ${err.message}\n`;
+  const stack = err instanceof Error ? err.stack ?? String(err) : String(err);
+  return `internal error (a bug in kiln; please report it):\n${stack}\n`;
+}

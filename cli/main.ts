@@ -1,0 +1,40 @@
+// Entry point of the `kiln` command: picks the subcommand and presents errors.
+import type { CliIO, Command } from './command.js';
+import { renderError } from './errors.js';
+import { commands } from './commands/index.js';
+
+function help(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return `Usage: kiln COMMAND [OPTIONS]\n\nA daemonless container image builder.\n\nCommands:\n${lines.join('\n')}\n\nRun 'kiln COMMAND --help' for more on a command.\n`;
+}
+
+export async function main(argv: string[], io: CliIO = defaultIO()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(help());
+    return name === undefined ? 1 : 0;
+  }
+  // `kiln debug llb` style two-word commands are registered under their full name.
+  const cmd: Command | undefined =
+    commands.find((c) => c.name === `${name} ${rest[0]}`) ?? commands.find((c) => c.name === name);
+  if (!cmd) {
+    io.stderr.write(`error: unknown command '${name}'\n\n${help()}`);
+    return 2;
+  }
+  const args = cmd.name.includes(' ') ? rest.slice(1) : rest;
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(cmd.usage + '\n');
+    return 0;
+  }
+  try {
+    return await cmd.run(args, io);
+  } catch (err) {
+    io.stderr.write(renderError(err));
+    return 1;
+  }
+}
+
+function defaultIO(): CliIO {
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+}

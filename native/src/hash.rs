@@ -1,0 +1,103 @@
+//! Streaming sha256 of files, the primitive the content store uses to verify blobs.
+
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
+use napi_derive::napi;
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Size of the read buffer: large enough that syscalls do not dominate on big blobs.
+const CHUNK: usize = 1 << 20;
+
+/// Result of hashing a file: its digest in OCI form and its size in bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigest {
+    /// `sha256:<hex>`.
+    pub digest: String,
+    /// Bytes read.
+    pub size: u64,
+}
+
+/// Hashes a file by streaming it, so memory stays flat whatever its size.
+pub fn sha256_path(path: &Path) -> io::Result<FileDigest> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut size = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok(FileDigest { digest: format!("sha256:{}", hex::encode(hasher.finalize())), size })
+}
+
+/// The digest of a file as seen by JavaScript.
+#[napi(object)]
+pub struct JsFileDigest {
+    /// `sha256:<hex>`.
+    pub digest: String,
+    /// Bytes read (as f64: JS numbers are exact up to 2^53).
+    pub size: f64,
+}
+
+/// Background task so hashing runs on the libuv pool.
+pub struct Sha256FileTask {
+    path: String,
+}
+
+impl Task for Sha256FileTask {
+    type Output = FileDigest;
+    type JsValue = JsFileDigest;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        sha256_path(Path::new(&self.path))
+            .map_err(|e| napi::Error::from_reason(format!("sha256 of {}: {}", self.path, e)))
+    }
+
+    fn resolve(&mut self, _env: Env, out: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(JsFileDigest { digest: out.digest, size: out.size as f64 })
+    }
+}
+
+/// Streams a file through sha256 off the event loop; resolves to its digest and size.
+#[napi]
+pub fn sha256_file(path: String) -> AsyncTask<Sha256FileTask> {
+    AsyncTask::new(Sha256FileTask { path })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn hashes_known_vectors() {
+        let dir = std::env::temp_dir().join(format!("kiln-hash-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("abc");
+        File::create(&p).unwrap().write_all(b"abc").unwrap();
+        let d = sha256_path(&p).unwrap();
+        assert_eq!(d.digest, "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(d.size, 3);
+        let e = dir.join("empty");
+        File::create(&e).unwrap();
+        assert_eq!(
+            sha256_path(&e).unwrap().digest,
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn missing_file_is_an_error() {
+        assert!(sha256_path(Path::new("/nonexistent/kiln/x")).is_err());
+    }
+}
