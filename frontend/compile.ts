@@ -1,0 +1,234 @@
+// Compiles a parsed Dockerfile to LLB plus the final image config (BuildKit's dockerfile2llb).
+// Stages are compiled on demand from the target, so stages it does not reach are never touched.
+import { definition, image, local, type Definition, type OpOptions, type Output, type State } from '../solver/llb/builder.js';
+import type { ImageConfig, Platform } from '../snapshotter/oci.js';
+import { formatReference, parseReference } from '../registry/reference.js';
+import { parsePlatform } from '../registry/platform.js';
+import type { ParsedDockerfile, SourceRange, Stage } from './instructions.js';
+import type { CompileContext } from './compile-context.js';
+import { DockerfileError } from './errors.js';
+import { Expander, type StageState } from './stage-state.js';
+import { PROXY_ARGS, platformArgs } from './buildargs.js';
+import { cloneConfig, emptyConfig, withDefaultPath } from './image-config.js';
+import { dispatchConfig } from './dispatch-config.js';
+import { dispatchRun } from './dispatch-run.js';
+import { dispatchCopy, dispatchWorkdir } from './dispatch-copy.js';
+
+export interface ResolvedBase {
+  /** The reference to pull, pinned to a digest where the resolver knows it. */
+  ref: string;
+  config?: ImageConfig;
+}
+/** Looks up a base image's config (local store, registry) so ENV/WORKDIR/USER carry over. */
+export type ImageResolver = (ref: string, platform: Platform) => Promise<ResolvedBase | undefined>;
+
+export interface CompileOptions {
+  /** The Dockerfile's path as the user named it, for messages. */
+  file: string;
+  target?: string;
+  buildArgs: Map<string, string>;
+  targetPlatform: Platform;
+  buildPlatform: Platform;
+  /** .dockerignore patterns (already parsed). */
+  ignorePatterns: string[];
+  resolveImage?: ImageResolver;
+  noCache?: boolean;
+}
+
+export interface CompileResult {
+  definition: Definition;
+  /** The result's root filesystem state (null for an empty scratch image). */
+  root: State;
+  config: ImageConfig;
+  target: { index: number; name?: string };
+  platform: Platform;
+  warnings: string[];
+}
+
+const DEFAULT_SHELL = ['/bin/sh', '-c'];
+const PREDEFINED: ReadonlySet<string> = new Set([...PROXY_ARGS, 'TARGETPLATFORM', 'TARGETOS', 'TARGETARCH', 'TARGETVARIANT', 'BUILDPLATFORM', 'BUILDOS', 'BUILDARCH', 'BUILDVARIANT']);
+
+class Compiler implements CompileContext {
+  readonly file: string;
+  readonly expand: Expander;
+  readonly buildArgs: Map<string, string>;
+  readonly globalArgs = new Map<string, string | undefined>();
+  readonly platformArgs: Map<string, string>;
+  private readonly stages = new Map<number, Promise<StageState>>();
+  private readonly consumed = new Set<string>();
+
+  constructor(private readonly df: ParsedDockerfile, private readonly opts: CompileOptions) {
+    this.file = opts.file;
+    this.expand = new Expander(df.directives.escape, opts.file);
+    this.buildArgs = opts.buildArgs;
+    this.platformArgs = platformArgs(opts.targetPlatform, opts.buildPlatform);
+    for (const ins of df.globalArgs) {
+      for (const decl of ins.args) {
+        let value: string | undefined;
+        if (this.buildArgs.has(decl.name)) {
+          value = this.buildArgs.get(decl.name);
+          this.consumed.add(decl.name);
+        } else if (decl.default !== undefined) value = this.expand.word(decl.default, this.globalLookup, ins.range);
+        this.globalArgs.set(decl.name, value);
+      }
+    }
+  }
+
+  /** FROM lines see global ARGs and the platform ARGs. */
+  private readonly globalLookup = (name: string): string | undefined => this.globalArgs.get(name) ?? this.platformArgs.get(name);
+
+  fail(at: SourceRange, what: string): never {
+    throw new DockerfileError(this.file, at.startLine, what);
+  }
+
+  opOptions(s: StageState, what: string): OpOptions {
+    return {
+      platform: s.platform,
+      description: { 'llb.customname': `[${s.label}${s.step}/${s.steps}] ${what}` },
+      ...(this.opts.noCache ? { ignoreCache: true } : {}),
+    };
+  }
+
+  context(include?: string[]): Output {
+    return local('context', {
+      ...(include && include.length ? { includePatterns: include } : {}),
+      ...(this.opts.ignorePatterns.length ? { excludePatterns: this.opts.ignorePatterns } : {}),
+      sharedKeyHint: 'context',
+    });
+  }
+
+  /** Finds a stage by name or index for a reference made from stage `from`. */
+  private stageRef(ref: string, from: Stage, at: SourceRange, what: string): Stage | undefined {
+    const all = this.df.stages;
+    let target: Stage | undefined;
+    if (/^\d+$/.test(ref)) {
+      target = all[Number(ref)];
+      if (!target) this.fail(at, `${what}=${ref}: there is no stage ${ref} (stages are numbered 0 to ${all.length - 1})`);
+    } else {
+      target = all.find((st) => st.name === ref.toLowerCase());
+    }
+    if (!target) return undefined;
+    if (target.index === from.index) this.fail(at, `${what}=${ref}: a stage cannot refer to itself`);
+    if (target.index > from.index) {
+      this.fail(at, `${what}=${ref}: stage '${target.name ?? target.index}' is defined later (line ${target.from.range.startLine}); only earlier stages can be used`);
+    }
+    return target;
+  }
+
+  async resolveFrom(ref: string, s: StageState, at: SourceRange, flag: string): Promise<State> {
+    const st = this.stageRef(ref, s.stage, at, flag);
+    if (st) return (await this.compileStage(st.index)).state;
+    return image(this.normalise(ref, at), { platform: s.platform });
+  }
+
+  private normalise(ref: string, at: SourceRange): string {
+    try {
+      return formatReference(parseReference(ref));
+    } catch (err) {
+      return this.fail(at, (err as Error).message);
+    }
+  }
+
+  compileStage(index: number): Promise<StageState> {
+    let p = this.stages.get(index);
+    if (!p) {
+      p = this.runStage(this.df.stages[index]!);
+      this.stages.set(index, p);
+    }
+    return p;
+  }
+
+  private async baseOf(stage: Stage, platform: Platform): Promise<{ state: State; config: ImageConfig; platform: Platform }> {
+    const from = stage.from;
+    const name = this.expand.word(from.image, this.globalLookup, from.range);
+    if (name === '') this.fail(from.range, `FROM: the base image name '${from.image}' expands to nothing; set the ARG it uses (with --build-arg or a default)`);
+    if (name.toLowerCase() === 'scratch') return { state: null, config: emptyConfig(platform), platform };
+    const parent = this.stageRef(name, stage, from.range, 'FROM');
+    if (parent) {
+      const ps = await this.compileStage(parent.index);
+      return { state: ps.state, config: cloneConfig(ps.config), platform: from.platform ? platform : ps.platform };
+    }
+    const ref = this.normalise(name, from.range);
+    const resolved = await this.opts.resolveImage?.(ref, platform);
+    const config = resolved?.config ? cloneConfig(resolved.config) : emptyConfig(platform);
+    // The config's own onbuild triggers are not inherited (Docker runs them, then drops them).
+    delete config.config.OnBuild;
+    return { state: image(resolved?.ref ?? ref, { platform }), config, platform };
+  }
+
+  private async runStage(stage: Stage): Promise<StageState> {
+    const from = stage.from;
+    let platform = this.opts.targetPlatform;
+    if (from.platform) {
+      const spec = this.expand.word(from.platform, this.globalLookup, from.range);
+      try {
+        platform = parsePlatform(spec);
+      } catch (err) {
+        this.fail(from.range, `FROM --platform: ${(err as Error).message}`);
+      }
+    }
+    const base = await this.baseOf(stage, platform);
+    const multi = this.df.stages.length > 1;
+    const s: StageState = {
+      stage,
+      label: multi ? `${stage.name ?? `stage-${stage.index}`} ` : '',
+      step: 1,
+      steps: stage.instructions.length + 1,
+      state: base.state,
+      config: withDefaultPath(base.config),
+      platform: base.platform,
+      args: new Map(),
+      shell: base.config.config.Shell ?? DEFAULT_SHELL,
+      cmdSet: false,
+      usedBuildArgs: this.consumed,
+    };
+    for (const ins of stage.instructions) {
+      s.step++;
+      if (dispatchConfig(this, s, ins)) continue;
+      switch (ins.kind) {
+        case 'run':
+          await dispatchRun(this, s, ins);
+          break;
+        case 'copy':
+        case 'add':
+          await dispatchCopy(this, s, ins);
+          break;
+        case 'workdir':
+          dispatchWorkdir(this, s, ins);
+          break;
+        default:
+          this.fail(ins.range, `${ins.kind.toUpperCase()} cannot be used here`);
+      }
+    }
+    return s;
+  }
+
+  unusedBuildArgs(): string[] {
+    return [...this.buildArgs.keys()].filter((k) => !this.consumed.has(k) && !PREDEFINED.has(k)).sort();
+  }
+}
+
+function findTarget(df: ParsedDockerfile, target: string | undefined, file: string): Stage {
+  if (target === undefined) return df.stages[df.stages.length - 1]!;
+  const st = df.stages.find((s) => s.name === target.toLowerCase());
+  if (!st) {
+    const names = df.stages.filter((s) => s.name).map((s) => s.name);
+    throw new DockerfileError(file, 0, `target stage '${target}' could not be found${names.length ? ` (stages: ${names.join(', ')})` : ' (no stage has a name; name one with FROM … AS name)'}`);
+  }
+  return st;
+}
+
+export async function compileDockerfile(df: ParsedDockerfile, opts: CompileOptions): Promise<CompileResult> {
+  const target = findTarget(df, opts.target, opts.file);
+  const c = new Compiler(df, opts);
+  const s = await c.compileStage(target.index);
+  const warnings = c.unusedBuildArgs().map((k) => `build-arg ${k} was not consumed by any ARG of the stages built`);
+  return {
+    definition: definition(s.state),
+    root: s.state,
+    config: s.config,
+    target: { index: target.index, ...(target.name ? { name: target.name } : {}) },
+    platform: s.platform,
+    warnings,
+  };
+}

@@ -1,0 +1,105 @@
+// RUN: the exec op with its heredocs, mounts, network and security mode.
+import path from 'node:path';
+import { exec, file, type ExecMount, type Output } from '../solver/llb/builder.js';
+import type { InstructionOf } from './instructions.js';
+import type { CompileContext } from './compile-context.js';
+import { stageLookup, type StageState } from './stage-state.js';
+import { parseMount, type MountSpec } from './mounts.js';
+import { addHistory } from './image-config.js';
+import { PROXY_ARGS } from './buildargs.js';
+
+const HEREDOC_PIPES = '/dev/pipes/';
+const PROXIES: ReadonlySet<string> = new Set(PROXY_ARGS);
+
+/** The argv of a RUN, applying BuildKit's heredoc rules. */
+function runArgs(ctx: CompileContext, s: StageState, ins: InstructionOf<'run'>, mounts: ExecMount[]): string[] {
+  if (ins.cmd.json) return ins.cmd.args;
+  if (ins.heredocs.length === 0) return [...s.shell, ins.cmd.script];
+  const first = ins.heredocs[0]!;
+  const onlyHeredoc = /^\s*<<-?\s*["']?[^\s"']+["']?\s*$/.test(ins.cmd.script) && ins.heredocs.length === 1;
+  if (!onlyHeredoc) {
+    // A command that reads heredocs (`RUN cat <<EOF > f`): the shell handles them itself.
+    let full = ins.cmd.script;
+    for (const h of ins.heredocs) full += `\n${h.content}${h.name}`;
+    return [...s.shell, full];
+  }
+  if (first.content.startsWith('#!')) {
+    // A script with its own interpreter: run it as a file, mounted read-only beside the rootfs.
+    const script = file(null, [{ mkfile: { path: `/${first.name}`, mode: 0o755, data: Buffer.from(first.content) } }], ctx.opOptions(s, `RUN heredoc ${first.name}`));
+    mounts.push({ dest: HEREDOC_PIPES, input: script, selector: '/', readonly: true });
+    return [path.posix.join(HEREDOC_PIPES, first.name)];
+  }
+  return [...s.shell, first.content];
+}
+
+async function toExecMount(ctx: CompileContext, s: StageState, m: MountSpec, ins: InstructionOf<'run'>): Promise<{ mount?: ExecMount; secretEnv?: { id: string; name: string; optional?: boolean } }> {
+  const from = async () => (m.from !== undefined ? ctx.resolveFrom(m.from, s, ins.range, '--mount from') : ctx.context());
+  switch (m.type) {
+    case 'bind': {
+      const selector = m.source ? path.posix.join('/', m.source) : undefined;
+      // Writes to a bind mount are thrown away after the step, as in BuildKit.
+      return { mount: { dest: m.target, input: await from(), ...(selector ? { selector } : {}), readonly: m.readonly, noOutput: true } };
+    }
+    case 'cache': {
+      const input = m.from !== undefined ? await from() : null;
+      const selector = m.source ? path.posix.join('/', m.source) : undefined;
+      return { mount: { dest: m.target, input, ...(selector ? { selector } : {}), readonly: m.readonly, noOutput: true, type: 'cache', cache: { id: m.id ?? m.target, sharing: m.sharing ?? 'shared' } } };
+    }
+    case 'tmpfs':
+      return { mount: { dest: m.target, input: null, noOutput: true, type: 'tmpfs', tmpfs: m.size !== undefined ? { size: m.size } : {} } };
+    case 'secret': {
+      const opt = { id: m.id ?? path.posix.basename(m.target), optional: !m.required };
+      const secretEnv = m.env ? { id: opt.id, name: m.env, optional: opt.optional } : undefined;
+      // An env-only secret has no file; one with both a target and env= gets both.
+      if (m.target === '') return { ...(secretEnv ? { secretEnv } : {}) };
+      return { ...(secretEnv ? { secretEnv } : {}), mount: { dest: m.target, input: null, noOutput: true, type: 'secret', secret: { ...opt, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400 } } };
+    }
+    case 'ssh':
+      return { mount: { dest: m.target, input: null, noOutput: true, type: 'ssh', ssh: { id: m.id ?? 'default', uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: !m.required } } };
+  }
+}
+
+/** The process environment: the image's ENV, then ARG values the ENV does not shadow. */
+function runEnv(s: StageState): string[] {
+  const env = [...(s.config.config.Env ?? [])];
+  const names = new Set(env.map((e) => e.split('=', 1)[0]));
+  for (const [k, v] of s.args) if (v !== undefined && !names.has(k)) env.push(`${k}=${v}`);
+  return env;
+}
+
+export async function dispatchRun(ctx: CompileContext, s: StageState, ins: InstructionOf<'run'>): Promise<void> {
+  const lookup = stageLookup(s);
+  const mounts: ExecMount[] = [];
+  const secretEnv: { id: string; name: string; optional?: boolean }[] = [];
+  let sshIndex = 0;
+  for (const raw of ins.mounts) {
+    const spec = parseMount(ctx.expand.word(raw, lookup, ins.range), ins.range, sshIndex);
+    if (spec.type === 'ssh') sshIndex++;
+    const m = await toExecMount(ctx, s, spec, ins);
+    if (m.mount) mounts.push(m.mount);
+    if (m.secretEnv) secretEnv.push(m.secretEnv);
+  }
+  const network = ins.network ? ctx.expand.word(ins.network, lookup, ins.range) : 'default';
+  if (network !== 'default' && network !== 'none' && network !== 'host') ctx.fail(ins.range, `RUN --network=${network}: use default, none or host`);
+  const security = ins.security ? ctx.expand.word(ins.security, lookup, ins.range) : 'sandbox';
+  if (security !== 'sandbox' && security !== 'insecure') ctx.fail(ins.range, `RUN --security=${security}: use sandbox or insecure`);
+
+  const args = runArgs(ctx, s, ins, mounts);
+  const result = exec({
+    ...ctx.opOptions(s, ins.original),
+    args,
+    env: runEnv(s),
+    cwd: s.config.config.WorkingDir || '/',
+    ...(s.config.config.User ? { user: s.config.config.User } : {}),
+    network: network as 'default' | 'none' | 'host',
+    security: security as 'sandbox' | 'insecure',
+    root: s.state,
+    mounts,
+    ...(secretEnv.length ? { secretEnv } : {}),
+  });
+  s.state = result.root as Output;
+  // History shows the ARGs a step saw (Docker's `|N K=V` prefix), never proxy values.
+  const shown = [...s.args].filter(([k, v]) => v !== undefined && !PROXIES.has(k));
+  const prefix = shown.length ? `|${shown.length} ${shown.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
+  addHistory(s.config, `RUN ${prefix}${args.join(' ')} # buildkit`, false);
+}

@@ -1,0 +1,27 @@
+// The frontend's entry for reading a Dockerfile: text in, directives plus typed stages out.
+
+import type { Directives } from './directives.js';
+import { DockerfileError, DockerfileErrorCode } from './errors.js';
+import { toInstruction, type InstructionOf } from './instructions.js';
+import { parseLines } from './parser.js';
+import { groupStages, type Stage } from './stages.js';
+
+export type { Directives } from './directives.js';
+export type { Stage } from './stages.js';
+
+export interface ParsedDockerfile {
+  file: string;
+  directives: Directives;
+  globalArgs: InstructionOf<'arg'>[];
+  stages: Stage[];
+}
+
+/** Parses `text`; `file` names it in ranges and error messages. Throws DockerfileError. */
+export function parseDockerfile(text: string, file: string): ParsedDockerfile {
+  const { directives, nodes } = parseLines(text, file);
+  if (nodes.length === 0) {
+    throw new DockerfileError(file, 0, 'the Dockerfile is empty: it needs at least a FROM instruction', DockerfileErrorCode.empty);
+  }
+  const instructions = nodes.map((node) => toInstruction(node, directives.escape));
+  return { file, directives, ...groupStages(instructions, file) };
+}
