@@ -4,7 +4,8 @@ import { definition, image, local, type Definition, type OpOptions, type Output,
 import type { ImageConfig, Platform } from '../snapshotter/oci.js';
 import { formatReference, parseReference } from '../registry/reference.js';
 import { parsePlatform } from '../registry/platform.js';
-import type { ParsedDockerfile, SourceRange, Stage } from './instructions.js';
+import type { Instruction, ParsedDockerfile, SourceRange, Stage } from './instructions.js';
+import { parseTriggers } from './dockerfile.js';
 import type { CompileContext } from './compile-context.js';
 import { DockerfileError } from './errors.js';
 import { Expander, type StageState } from './stage-state.js';
@@ -138,7 +139,7 @@ class Compiler implements CompileContext {
     return p;
   }
 
-  private async baseOf(stage: Stage, platform: Platform): Promise<{ state: State; config: ImageConfig; platform: Platform }> {
+  private async baseOf(stage: Stage, platform: Platform): Promise<{ state: State; config: ImageConfig; platform: Platform; triggers?: Instruction[] }> {
     const from = stage.from;
     const name = this.expand.word(from.image, this.globalLookup, from.range);
     if (name === '') this.fail(from.range, `FROM: the base image name '${from.image}' expands to nothing; set the ARG it uses (with --build-arg or a default)`);
@@ -151,9 +152,10 @@ class Compiler implements CompileContext {
     const ref = this.normalise(name, from.range);
     const resolved = await this.opts.resolveImage?.(ref, platform);
     const config = resolved?.config ? cloneConfig(resolved.config) : emptyConfig(platform);
-    // The config's own onbuild triggers are not inherited (Docker runs them, then drops them).
+    // A base image's ONBUILD triggers run first in this stage and are not inherited (Docker's rule).
+    const triggers = parseTriggers(config.config.OnBuild ?? [], name, this.df.directives.escape);
     delete config.config.OnBuild;
-    return { state: image(resolved?.ref ?? ref, { platform }), config, platform };
+    return { state: image(resolved?.ref ?? ref, { platform }), config, platform, triggers };
   }
 
   private async runStage(stage: Stage): Promise<StageState> {
@@ -173,7 +175,7 @@ class Compiler implements CompileContext {
       stage,
       label: multi ? `${stage.name ?? `stage-${stage.index}`} ` : '',
       step: 1,
-      steps: stage.instructions.length + 1,
+      steps: stage.instructions.length + (base.triggers?.length ?? 0) + 1,
       state: base.state,
       config: withDefaultPath(base.config),
       platform: base.platform,
@@ -182,7 +184,7 @@ class Compiler implements CompileContext {
       cmdSet: false,
       usedBuildArgs: this.consumed,
     };
-    for (const ins of stage.instructions) {
+    for (const ins of [...(base.triggers ?? []), ...stage.instructions]) {
       s.step++;
       if (dispatchConfig(this, s, ins)) continue;
       switch (ins.kind) {

@@ -2,7 +2,7 @@
 
 import type { Directives } from './directives.js';
 import { DockerfileError, DockerfileErrorCode } from './errors.js';
-import { toInstruction, type InstructionOf } from './instructions.js';
+import { toInstruction, type Instruction, type InstructionOf } from './instructions.js';
 import { parseLines } from './parser.js';
 import { groupStages, type Stage } from './stages.js';
 
@@ -24,4 +24,13 @@ export function parseDockerfile(text: string, file: string): ParsedDockerfile {
   }
   const instructions = nodes.map((node) => toInstruction(node, directives.escape));
   return { file, directives, ...groupStages(instructions, file) };
+}
+
+/**
+ * Parses a base image's ONBUILD triggers, which run at the start of a stage built on it.
+ * `image` names them in errors, since they come from the image, not from the Dockerfile.
+ */
+export function parseTriggers(triggers: string[], image: string, escape: Directives['escape']): Instruction[] {
+  const file = `${image} (ONBUILD)`;
+  return triggers.flatMap((t) => parseLines(t, file).nodes.map((node) => toInstruction(node, escape)));
 }

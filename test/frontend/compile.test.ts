@@ -197,3 +197,13 @@ test('stage references: index out of range, self, later; --target picks and prun
   await assert.rejects(compile(df, { target: 'nope' }), /target stage 'nope' could not be found \(stages: one, two\)/);
   await rejectsAt('ARG X\nFROM $X\n', 2, /expands to nothing/);
 });
+
+test("a base image's ONBUILD triggers run first in the stage and are not inherited", async () => {
+  const base: ImageConfig = { architecture: 'amd64', os: 'linux', config: { OnBuild: ['ENV FROM_TRIGGER=1', 'RUN echo triggered'] }, rootfs: { type: 'layers', diff_ids: [] } };
+  const r = await compile('FROM base\nRUN echo mine\n', { resolveImage: async (ref) => ({ ref, config: base }) });
+  assert.deepEqual(execs(r).map((e) => e.meta!.args!.at(-1)), ['echo triggered', 'echo mine']);
+  assert.ok(execs(r)[1]!.meta!.env!.includes('FROM_TRIGGER=1'));
+  assert.equal(r.config.config.OnBuild, undefined);
+  const bad: ImageConfig = { ...base, config: { OnBuild: ['NOPE x'] } };
+  await assert.rejects(compile('FROM base\n', { resolveImage: async (ref) => ({ ref, config: bad }) }), /base \(ONBUILD\):1: unknown instruction: NOPE/);
+});
