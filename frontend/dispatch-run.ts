@@ -1,6 +1,7 @@
 // RUN: the exec op with its heredocs, mounts, network and security mode.
 import path from 'node:path';
 import { exec, file, type ExecMount, type Output } from '../solver/llb/builder.js';
+import type { ProxyEnv } from '../solver/llb/types.js';
 import type { InstructionOf } from './instructions.js';
 import type { CompileContext } from './compile-context.js';
 import { stageLookup, type StageState } from './stage-state.js';
@@ -59,6 +60,17 @@ async function toExecMount(ctx: CompileContext, s: StageState, m: MountSpec, ins
   }
 }
 
+/** Proxy --build-args reach RUN as BuildKit passes them: beside the env, outside the cache key. */
+function proxyEnv(buildArgs: Map<string, string>): ProxyEnv | undefined {
+  const pick = (name: string) => buildArgs.get(name.toUpperCase()) ?? buildArgs.get(name);
+  const p: ProxyEnv = {};
+  for (const [field, name] of [['httpProxy', 'http_proxy'], ['httpsProxy', 'https_proxy'], ['ftpProxy', 'ftp_proxy'], ['noProxy', 'no_proxy'], ['allProxy', 'all_proxy']] as const) {
+    const v = pick(name);
+    if (v !== undefined) p[field] = v;
+  }
+  return Object.keys(p).length ? p : undefined;
+}
+
 /** The process environment: the image's ENV, then ARG values the ENV does not shadow. */
 function runEnv(s: StageState): string[] {
   const env = [...(s.config.config.Env ?? [])];
@@ -85,6 +97,7 @@ export async function dispatchRun(ctx: CompileContext, s: StageState, ins: Instr
   if (security !== 'sandbox' && security !== 'insecure') ctx.fail(ins.range, `RUN --security=${security}: use sandbox or insecure`);
 
   const args = runArgs(ctx, s, ins, mounts);
+  const proxies = proxyEnv(ctx.buildArgs);
   const result = exec({
     ...ctx.opOptions(s, ins.original),
     args,
@@ -96,6 +109,7 @@ export async function dispatchRun(ctx: CompileContext, s: StageState, ins: Instr
     root: s.state,
     mounts,
     ...(secretEnv.length ? { secretEnv } : {}),
+    ...(proxies ? { proxyEnv: proxies } : {}),
   });
   s.state = result.root as Output;
   // History shows the ARGs a step saw (Docker's `|N K=V` prefix), never proxy values.

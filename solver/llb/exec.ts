@@ -4,7 +4,7 @@ import { LlbBuildError } from './errors.js';
 import { hostPlatform, toPbPlatform } from './platform.js';
 import {
   CacheSharingOpt, EMPTY_INPUT, MountType, NetMode, ROOT_MOUNT, SecurityMode, SKIP_OUTPUT,
-  type ExecOp, type Meta, type Mount, type Op,
+  type ExecOp, type Meta, type Mount, type Op, type ProxyEnv,
 } from './types.js';
 import { InputList, metadataOf, OpVertex, Output, type OpOptions, type State } from './vertex.js';
 
@@ -36,6 +36,8 @@ export interface ExecSpec extends OpOptions {
   mounts?: ExecMount[];
   secretEnv?: { id: string; name: string; optional?: boolean }[];
   validExitCodes?: number[];
+  /** Proxy settings: kept apart from env so they never enter the cache key or the image. */
+  proxyEnv?: ProxyEnv;
   /** Defaults to true: BuildKit's client always sets it. */
   removeMountStubsRecursive?: boolean;
 }
@@ -126,6 +128,7 @@ export function exec(spec: ExecSpec): ExecResult {
     removeMountStubsRecursive: spec.removeMountStubsRecursive ?? true,
   };
   if (spec.validExitCodes) meta.validExitCodes = [...spec.validExitCodes];
+  if (spec.proxyEnv) meta.proxyEnv = { ...spec.proxyEnv };
   const execOp: ExecOp = {
     meta, mounts,
     network: NETWORK[spec.network ?? 'default'],

@@ -207,3 +207,12 @@ test("a base image's ONBUILD triggers run first in the stage and are not inherit
   const bad: ImageConfig = { ...base, config: { OnBuild: ['NOPE x'] } };
   await assert.rejects(compile('FROM base\n', { resolveImage: async (ref) => ({ ref, config: bad }) }), /base \(ONBUILD\):1: unknown instruction: NOPE/);
 });
+
+test('proxy --build-args reach RUN as proxy_env, not as env or history', async () => {
+  const r = await compile('FROM scratch\nRUN true\n', { buildArgs: new Map([['HTTP_PROXY', 'http://p:3128'], ['no_proxy', 'localhost']]) });
+  const meta = execs(r)[0]!.meta!;
+  assert.deepEqual(meta.proxyEnv, { httpProxy: 'http://p:3128', noProxy: 'localhost' });
+  assert.ok(!meta.env!.some((e) => /proxy/i.test(e)));
+  assert.ok(!JSON.stringify(r.config.history).includes('3128'));
+  assert.deepEqual(r.warnings, [], 'proxy args are predefined, never "unused"');
+});
