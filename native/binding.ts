@@ -9,8 +9,91 @@ export interface FileDigest {
   size: number;
 }
 
+export interface OverlayMountOptions {
+  /** Read-only layers, top-most first. */
+  lowers: string[];
+  /** Writable layer; absent = read-only mount (one lower alone is bind-mounted read-only). */
+  upper?: string;
+  /** Overlay's work dir, on the upper's filesystem. */
+  work?: string;
+  target: string;
+}
+
+export interface CloneStats {
+  /** Every regular file's data was shared by FICLONE. */
+  reflinked: boolean;
+  /** Entries created below the root. */
+  files: number;
+}
+
+export interface LayerInfo {
+  /** `sha256:` of the uncompressed tar. */
+  diffId: string;
+  /** `sha256:` of the file written (compressed or not). */
+  digest: string;
+  size: number;
+  uncompressedSize: number;
+  /** application/vnd.oci.image.layer.v1.tar(+gzip|+zstd) */
+  mediaType: string;
+  entries: number;
+}
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+export type LayerDriver = 'overlay' | 'copy';
+
+export interface DiffLayerOptions {
+  /** overlay: an overlay upper dir; copy: the full new tree. */
+  upper: string;
+  /** copy: lowers[0] is the full parent tree (absent = scratch); overlay: unused. */
+  lowers?: string[];
+  driver: LayerDriver;
+  /** Written through a temp file in the same dir, then renamed. */
+  output: string;
+  compression: Compression;
+  /** Clamp mtimes to min(mtime, this) (seconds) for reproducible layers. */
+  sourceDateEpoch?: number;
+}
+
+export interface ApplyLayerOptions {
+  /** A tar, tar+gzip or tar+zstd file (detected by magic bytes). */
+  layer: string;
+  target: string;
+  /** overlay: whiteouts become char 0/0 + opaque xattr; copy: deletions are carried out. */
+  driver: LayerDriver;
+  /** Names the layer in errors (`layer <digest>: entry "<path>": …`); the file path otherwise. */
+  layerDigest?: string;
+}
+
+export interface LayerEntry {
+  /** For whiteout/opaque markers, the path deleted / the opaque directory. */
+  path: string;
+  kind: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'whiteout' | 'opaque';
+  size: number;
+}
+
+/** Called with bytes done so far, at most every 64 KiB / 10 ms, and once with the total. */
+export type ProgressCallback = (bytes: number) => void;
+
 export interface NativeAddon {
   sha256File(path: string): Promise<FileDigest>;
+  /** Adds redirect_dir=off,metacopy=off,index=off where the kernel knows them. */
+  mountOverlay(opts: OverlayMountOptions): Promise<void>;
+  unmount(target: string, opts?: { detach?: boolean }): Promise<void>;
+  /** Lazy unmount on the calling thread, for process 'exit' handlers only. */
+  unmountDetachSync(target: string): void;
+  /** Full copy preserving modes, owners, xattrs, links, devices, times; reflinks where it can. */
+  cloneTree(src: string, dst: string): Promise<CloneStats>;
+  /** Diff as an OCI layer blob in one pass; progress counts uncompressed tar bytes. */
+  diffLayer(opts: DiffLayerOptions, onProgress?: ProgressCallback): Promise<LayerInfo>;
+  /** Applies a layer, refusing entries outside target; progress counts bytes of the layer file. */
+  applyLayer(opts: ApplyLayerOptions, onProgress?: ProgressCallback): Promise<{ diffId: string; entries: number }>;
+  /** A tar file (plain, or gzip/zstd) → a layer blob; progress counts bytes of the input file. */
+  compressLayer(
+    opts: { input: string; output: string; compression: Compression },
+    onProgress?: ProgressCallback,
+  ): Promise<LayerInfo>;
+  /** Entries in tar order (the root entry is not listed). */
+  layerEntries(layer: string): Promise<LayerEntry[]>;
 }
 
 // dist/native/binding.js and native/binding.ts both sit one or two levels below the repo root;

@@ -17,7 +17,13 @@ node_pass=$(grep -E '^ℹ pass ' "$log" | awk '{print $3}')
 node_fail=$(grep -E '^ℹ fail ' "$log" | awk '{print $3}')
 node_skip=$(grep -E '^ℹ skipped ' "$log" | awk '{print $3}')
 
-cargo test --manifest-path native/Cargo.toml --release 2>&1 | tee "$log"
+{
+  cargo test --manifest-path native/Cargo.toml --release
+  native_rc=$?
+  cargo test --manifest-path native/helper/Cargo.toml --release
+  helper_rc=$?
+  [ "$native_rc" -eq 0 ] && [ "$helper_rc" -eq 0 ]
+} 2>&1 | tee "$log"
 cargo_rc=${PIPESTATUS[0]}
 cargo_pass=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')
 cargo_fail=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) failed.*/\1/' | awk '{s+=$1} END {print s+0}')

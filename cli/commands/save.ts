@@ -1,0 +1,45 @@
+// `kiln save`: images from the store into a tar archive, as `docker save` (OCI layout by default).
+import { parseArgs } from 'node:util';
+import type { Command } from '../command.js';
+import { UsageError } from '../errors.js';
+import { saveImages } from '../../exporter/image-save.js';
+import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
+import path from 'node:path';
+
+const usage = `Usage: kiln save [OPTIONS] IMAGE [IMAGE...]
+
+Save images to a tar archive (to stdout unless -o is given).
+
+Options:
+  -o, --output FILE       write to FILE
+      --format oci|docker oci (default): an OCI image layout with docker's manifest.json beside
+                          it, which docker load, skopeo and umoci all read; docker: the classic
+                          docker save layout
+${rootUsage}`;
+
+export const saveCommand: Command = {
+  name: 'save',
+  summary: 'Save images to a tar archive',
+  usage,
+  async run(argv, io) {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: 'string', short: 'o' },
+        format: { type: 'string', default: 'oci' },
+        ...storeFlagOptions,
+      },
+    });
+    const format = values.format;
+    if (format !== 'oci' && format !== 'docker') throw new UsageError(`--format ${format}: use oci or docker`, usage);
+    if (positionals.length === 0) throw new UsageError('save needs at least one image', usage);
+    const output = values.output === undefined || values.output === '-' ? '-' : path.resolve(io.cwd, values.output);
+    if (output === '-' && (io.stdout as { isTTY?: boolean }).isTTY) {
+      throw new UsageError('refusing to write an archive to a terminal; use -o FILE or redirect stdout', usage);
+    }
+    const store = await openStore(values, io);
+    await saveImages(store, positionals, output, format, io.stdout);
+    return 0;
+  },
+};

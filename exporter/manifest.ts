@@ -1,0 +1,37 @@
+// How kiln serialises the manifests and configs it makes itself (import, docker-archive load), in
+// one place, so the same image always gets the same digest however it came in.
+import { createHash } from 'node:crypto';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../snapshotter/oci.js';
+
+export interface Blob {
+  descriptor: Descriptor;
+  data: Buffer;
+}
+
+function blob(mediaType: string, value: unknown): Blob {
+  const data = Buffer.from(JSON.stringify(value));
+  const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  return { descriptor: { mediaType, digest, size: data.length }, data };
+}
+
+export function configBlob(config: ImageConfig): Blob {
+  return blob(MediaType.ociConfig, config);
+}
+
+export function manifestBlob(config: Descriptor, layers: Descriptor[]): Blob {
+  const manifest: Manifest = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociManifest,
+    config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
+    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+  };
+  return blob(MediaType.ociManifest, manifest);
+}
+
+export function isIndexMediaType(mediaType: string | undefined): boolean {
+  return mediaType === MediaType.ociIndex || mediaType === MediaType.dockerManifestList;
+}
+
+export function isManifestMediaType(mediaType: string | undefined): boolean {
+  return mediaType === MediaType.ociManifest || mediaType === MediaType.dockerManifest;
+}

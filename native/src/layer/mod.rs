@@ -1,0 +1,21 @@
+//! The layer engine: overlay upper dirs and full trees turned into OCI layer tars (one pass,
+//! compressed and hashed while written), layers applied safely into a directory, and listed.
+
+mod apply;
+mod compress;
+mod confine;
+mod decode;
+mod diff;
+mod emit;
+mod entries;
+mod error;
+mod list;
+mod meta;
+mod naive_diff;
+mod napi;
+mod produce;
+mod progress;
+mod tar_writer;
+mod whiteout;
+
+pub use self::napi::{apply_layer, compress_layer, diff_layer, layer_entries};

@@ -1,0 +1,256 @@
+//! The layer engine as seen by JavaScript: async functions whose work runs on libuv's pool,
+//! with progress reported through thread-safe callbacks.
+
+use super::apply::{apply_layer_file, Applied, Driver};
+use super::compress::{Compression, LayerInfo};
+use super::error::LayerError;
+use super::list::{list_layer, Listed};
+use super::produce::{compress_tar, diff_to_layer, DiffRequest};
+use super::progress::{Progress, ProgressFn};
+use napi::bindgen_prelude::AsyncTask;
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
+use napi::{Env, Status, Task};
+use napi_derive::napi;
+use std::path::Path;
+
+/// A JS `(bytes: number) => void` callable from the worker thread.
+pub type ProgressCallback = ThreadsafeFunction<f64, (), f64, Status, false>;
+
+fn progress(cb: Option<ProgressCallback>) -> Progress {
+    Progress::new(cb.map(|f| {
+        Box::new(move |bytes: u64| {
+            // NonBlocking: a slow event loop drops nothing we need; the final count is re-sent.
+            f.call(bytes as f64, ThreadsafeFunctionCallMode::NonBlocking);
+        }) as ProgressFn
+    }))
+}
+
+fn invalid(msg: String) -> napi::Error {
+    napi::Error::new(Status::InvalidArg, msg)
+}
+
+/// A layer blob written to disk.
+#[napi(object, js_name = "LayerInfo")]
+pub struct JsLayerInfo {
+    /// `sha256:` of the uncompressed tar.
+    pub diff_id: String,
+    /// `sha256:` of the file written.
+    pub digest: String,
+    /// Size of the file written.
+    pub size: f64,
+    /// Size of the uncompressed tar.
+    pub uncompressed_size: f64,
+    /// `application/vnd.oci.image.layer.v1.tar(+gzip|+zstd)`.
+    pub media_type: String,
+    /// Tar entries.
+    pub entries: f64,
+}
+
+impl From<LayerInfo> for JsLayerInfo {
+    fn from(i: LayerInfo) -> Self {
+        JsLayerInfo {
+            diff_id: i.diff_id,
+            digest: i.digest,
+            size: i.size as f64,
+            uncompressed_size: i.uncompressed_size as f64,
+            media_type: i.media_type.to_string(),
+            entries: i.entries as f64,
+        }
+    }
+}
+
+/// Options of `diffLayer`.
+#[napi(object)]
+pub struct DiffLayerOptions {
+    /// overlay: the upper dir; copy: the full new tree.
+    pub upper: String,
+    /// copy: `lowers[0]` is the full parent tree (absent = scratch).
+    pub lowers: Option<Vec<String>>,
+    /// `overlay` or `copy`.
+    pub driver: String,
+    /// Path of the blob to write.
+    pub output: String,
+    /// `gzip`, `zstd` or `none`.
+    pub compression: String,
+    /// Clamp mtimes to this many seconds since the epoch.
+    pub source_date_epoch: Option<f64>,
+}
+
+/// Background diff.
+pub struct DiffLayerTask {
+    opts: DiffLayerOptions,
+    progress: Option<ProgressCallback>,
+}
+
+impl Task for DiffLayerTask {
+    type Output = LayerInfo;
+    type JsValue = JsLayerInfo;
+
+    fn compute(&mut self) -> napi::Result<LayerInfo> {
+        let o = &self.opts;
+        let driver = Driver::parse(&o.driver).map_err(invalid)?;
+        let compression = Compression::parse(&o.compression).map_err(invalid)?;
+        let source_date_epoch = match o.source_date_epoch {
+            None => None,
+            Some(e) if e.is_finite() && e.fract() == 0.0 && e >= 0.0 => Some(e as i64),
+            Some(e) => return Err(invalid(format!("sourceDateEpoch {e} is not a whole number of seconds >= 0"))),
+        };
+        let lower = o.lowers.as_ref().and_then(|l| l.first()).map(Path::new);
+        let req = DiffRequest {
+            upper: Path::new(&o.upper),
+            lower: if driver == Driver::Copy { lower } else { None },
+            driver,
+            output: Path::new(&o.output),
+            compression,
+            source_date_epoch,
+        };
+        diff_to_layer(&req, progress(self.progress.take()))
+            .map_err(|e| napi::Error::from_reason(e.render(&format!("diff of {}", o.upper))))
+    }
+
+    fn resolve(&mut self, _env: Env, out: LayerInfo) -> napi::Result<JsLayerInfo> {
+        Ok(out.into())
+    }
+}
+
+/// Writes the diff of an overlay upper dir (driver `overlay`) or of a full tree against its
+/// parent (driver `copy`) as an OCI layer blob, compressed and hashed in the same pass.
+#[napi(ts_args_type = "opts: DiffLayerOptions, onProgress?: (bytes: number) => void")]
+pub fn diff_layer(opts: DiffLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<DiffLayerTask> {
+    AsyncTask::new(DiffLayerTask { opts, progress: on_progress })
+}
+
+/// Options of `applyLayer`.
+#[napi(object)]
+pub struct ApplyLayerOptions {
+    /// Path of a tar, tar+gzip or tar+zstd file.
+    pub layer: String,
+    /// Directory to apply into.
+    pub target: String,
+    /// `overlay` or `copy`.
+    pub driver: String,
+    /// Names the layer in errors (the file path is used when absent).
+    pub layer_digest: Option<String>,
+}
+
+/// Result of `applyLayer`.
+#[napi(object)]
+pub struct AppliedLayer {
+    /// `sha256:` of the uncompressed tar, computed while applying.
+    pub diff_id: String,
+    /// Tar entries applied.
+    pub entries: f64,
+}
+
+/// Background apply.
+pub struct ApplyLayerTask {
+    opts: ApplyLayerOptions,
+    progress: Option<ProgressCallback>,
+}
+
+impl Task for ApplyLayerTask {
+    type Output = Applied;
+    type JsValue = AppliedLayer;
+
+    fn compute(&mut self) -> napi::Result<Applied> {
+        let o = &self.opts;
+        let driver = Driver::parse(&o.driver).map_err(invalid)?;
+        let subject = format!("layer {}", o.layer_digest.as_deref().unwrap_or(&o.layer));
+        apply_layer_file(Path::new(&o.layer), Path::new(&o.target), driver, progress(self.progress.take()))
+            .map_err(|e: LayerError| napi::Error::from_reason(e.render(&subject)))
+    }
+
+    fn resolve(&mut self, _env: Env, out: Applied) -> napi::Result<AppliedLayer> {
+        Ok(AppliedLayer { diff_id: out.diff_id, entries: out.entries as f64 })
+    }
+}
+
+/// Applies a layer file into `target`, refusing any entry that would land outside it.
+#[napi(ts_args_type = "opts: ApplyLayerOptions, onProgress?: (bytes: number) => void")]
+pub fn apply_layer(opts: ApplyLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<ApplyLayerTask> {
+    AsyncTask::new(ApplyLayerTask { opts, progress: on_progress })
+}
+
+/// Options of `compressLayer`.
+#[napi(object)]
+pub struct CompressLayerOptions {
+    /// A tar file (plain, or already gzip/zstd).
+    pub input: String,
+    /// Path of the blob to write.
+    pub output: String,
+    /// `gzip`, `zstd` or `none`.
+    pub compression: String,
+}
+
+/// Background compression.
+pub struct CompressLayerTask {
+    opts: CompressLayerOptions,
+    progress: Option<ProgressCallback>,
+}
+
+impl Task for CompressLayerTask {
+    type Output = LayerInfo;
+    type JsValue = JsLayerInfo;
+
+    fn compute(&mut self) -> napi::Result<LayerInfo> {
+        let o = &self.opts;
+        let compression = Compression::parse(&o.compression).map_err(invalid)?;
+        compress_tar(Path::new(&o.input), Path::new(&o.output), compression, progress(self.progress.take()))
+            .map_err(|e| napi::Error::from_reason(e.render(&format!("compress of {}", o.input))))
+    }
+
+    fn resolve(&mut self, _env: Env, out: LayerInfo) -> napi::Result<JsLayerInfo> {
+        Ok(out.into())
+    }
+}
+
+/// Turns a tar file into a layer blob with its diffID and digest (used by `kiln import`).
+#[napi(ts_args_type = "opts: CompressLayerOptions, onProgress?: (bytes: number) => void")]
+pub fn compress_layer(
+    opts: CompressLayerOptions,
+    on_progress: Option<ProgressCallback>,
+) -> AsyncTask<CompressLayerTask> {
+    AsyncTask::new(CompressLayerTask { opts, progress: on_progress })
+}
+
+/// One entry of `layerEntries`.
+#[napi(object)]
+pub struct LayerEntry {
+    /// Path in the layer; for whiteout and opaque markers, the path they act on.
+    pub path: String,
+    /// file, dir, symlink, hardlink, char, block, fifo, whiteout or opaque.
+    pub kind: String,
+    /// Data size of files; 0 otherwise.
+    pub size: f64,
+}
+
+impl From<Listed> for LayerEntry {
+    fn from(l: Listed) -> Self {
+        LayerEntry { path: l.path, kind: l.kind.name().to_string(), size: l.size as f64 }
+    }
+}
+
+/// Background listing.
+pub struct LayerEntriesTask {
+    layer: String,
+}
+
+impl Task for LayerEntriesTask {
+    type Output = Vec<Listed>;
+    type JsValue = Vec<LayerEntry>;
+
+    fn compute(&mut self) -> napi::Result<Vec<Listed>> {
+        list_layer(Path::new(&self.layer))
+            .map_err(|e| napi::Error::from_reason(e.render(&format!("layer {}", self.layer))))
+    }
+
+    fn resolve(&mut self, _env: Env, out: Vec<Listed>) -> napi::Result<Vec<LayerEntry>> {
+        Ok(out.into_iter().map(LayerEntry::from).collect())
+    }
+}
+
+/// Lists a layer file's entries in order.
+#[napi]
+pub fn layer_entries(layer: String) -> AsyncTask<LayerEntriesTask> {
+    AsyncTask::new(LayerEntriesTask { layer })
+}

@@ -1,0 +1,68 @@
+// Image records: a fully-qualified name (docker.io/library/busybox:latest) → the descriptor of its
+// manifest or index, all in <root>/images.json, changed under its lock.
+import path from 'node:path';
+import type { Descriptor } from './oci.js';
+import { readRecordFile, updateRecordFile, type RecordKind } from './record-file.js';
+import { InvalidDigestError } from './errors.js';
+import { isDigest } from './content.js';
+
+export interface ImageRecord {
+  name: string;
+  target: Descriptor;
+  /** RFC 3339 time the name was (last) pointed at its target. */
+  created: string;
+}
+
+interface ImagesFile {
+  images: Record<string, { target: Descriptor; created: string }>;
+}
+
+const imagesFile: RecordKind<ImagesFile> = {
+  empty: () => ({ images: {} }),
+  invalid: (data) => {
+    const images = (data as Partial<ImagesFile> | null)?.images;
+    return typeof images === 'object' && images !== null ? undefined : 'no "images" object';
+  },
+};
+
+export class ImageStore {
+  private readonly file: string;
+
+  constructor(readonly root: string) {
+    this.file = path.join(root, 'images.json');
+  }
+
+  /** Every record, sorted by name. */
+  async list(): Promise<ImageRecord[]> {
+    const data = await this.load();
+    return Object.keys(data.images)
+      .sort()
+      .map((name) => ({ name, ...data.images[name]! }));
+  }
+
+  async get(name: string): Promise<ImageRecord | undefined> {
+    const { images } = await this.load();
+    return Object.hasOwn(images, name) ? { name, ...images[name]! } : undefined;
+  }
+
+  /** Creates or repoints a name. */
+  async put(rec: ImageRecord): Promise<void> {
+    if (!isDigest(rec.target.digest)) throw new InvalidDigestError(rec.target.digest);
+    await updateRecordFile(this.root, this.file, imagesFile, (data) => {
+      data.images[rec.name] = { target: rec.target, created: rec.created };
+    });
+  }
+
+  /** Removes a name; false when there was none. The blobs stay until the next garbage collection. */
+  async delete(name: string): Promise<boolean> {
+    return updateRecordFile(this.root, this.file, imagesFile, (data) => {
+      if (!Object.hasOwn(data.images, name)) return false;
+      delete data.images[name];
+      return true;
+    });
+  }
+
+  private load(): Promise<ImagesFile> {
+    return readRecordFile(this.file, imagesFile);
+  }
+}

@@ -1,0 +1,111 @@
+// Leases: what an in-progress build or pull holds (blobs by digest, snapshots by key) so garbage
+// collection keeps it before any image names it. Kept in <root>/leases.json under its lock.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { readRecordFile, updateRecordFile, type RecordKind } from './record-file.js';
+import { LeaseNotFoundError } from './errors.js';
+
+export interface LeaseResource {
+  kind: 'blob' | 'snapshot';
+  key: string;
+}
+
+export interface Lease {
+  id: string;
+  /** RFC 3339; absent = held until deleted. */
+  expires?: string;
+  resources: LeaseResource[];
+}
+
+interface LeasesFile {
+  leases: Record<string, { created: string; expires?: string; resources: LeaseResource[] }>;
+}
+
+const leasesFile: RecordKind<LeasesFile> = {
+  empty: () => ({ leases: {} }),
+  invalid: (data) => {
+    const leases = (data as Partial<LeasesFile> | null)?.leases;
+    return typeof leases === 'object' && leases !== null ? undefined : 'no "leases" object';
+  },
+};
+
+function isExpired(lease: Lease, now: Date = new Date()): boolean {
+  return lease.expires !== undefined && Date.parse(lease.expires) <= now.getTime();
+}
+
+/**
+ * Leases in the store. A holder adds a resource to its lease before relying on it (then checks
+ * it still exists): garbage collection holds the leases lock while it runs, so a resource added
+ * before that check cannot be swept.
+ */
+export class Leases {
+  readonly file: string;
+
+  constructor(readonly root: string) {
+    this.file = path.join(root, 'leases.json');
+  }
+
+  /** Creates a lease and returns its id (random unless given; an existing id is an error). */
+  async create(opts: { id?: string; expiresInMs?: number } = {}): Promise<string> {
+    const id = opts.id ?? randomBytes(12).toString('hex');
+    const now = Date.now();
+    await this.update((data) => {
+      if (Object.hasOwn(data.leases, id)) throw new Error(`lease "${id}" already exists in ${this.file}`);
+      data.leases[id] = {
+        created: new Date(now).toISOString(),
+        ...(opts.expiresInMs !== undefined && { expires: new Date(now + opts.expiresInMs).toISOString() }),
+        resources: [],
+      };
+    });
+    return id;
+  }
+
+  async add(id: string, resource: LeaseResource): Promise<void> {
+    await this.update((data) => {
+      if (!Object.hasOwn(data.leases, id)) throw new LeaseNotFoundError(id, this.root);
+      const { resources } = data.leases[id]!;
+      if (!resources.some((r) => r.kind === resource.kind && r.key === resource.key)) {
+        resources.push({ kind: resource.kind, key: resource.key });
+      }
+    });
+  }
+
+  /** Releases a lease; deleting one that is gone is not an error. */
+  async delete(id: string): Promise<void> {
+    await this.update((data) => {
+      delete data.leases[id];
+    });
+  }
+
+  async list(): Promise<Lease[]> {
+    const data = await readRecordFile(this.file, leasesFile);
+    return Object.keys(data.leases)
+      .sort()
+      .map((id) => {
+        const { expires, resources } = data.leases[id]!;
+        return { id, ...(expires !== undefined && { expires }), resources };
+      });
+  }
+
+  /**
+   * Runs `fn` holding the leases lock, with the leases that are still valid; expired ones are
+   * dropped first. Garbage collection marks and sweeps inside this.
+   */
+  async whileHeld<R>(fn: (live: Lease[]) => Promise<R>): Promise<R> {
+    return this.update(async (data) => {
+      const now = new Date();
+      const live: Lease[] = [];
+      for (const id of Object.keys(data.leases)) {
+        const { expires, resources } = data.leases[id]!;
+        const lease: Lease = { id, ...(expires !== undefined && { expires }), resources };
+        if (isExpired(lease, now)) delete data.leases[id];
+        else live.push(lease);
+      }
+      return fn(live);
+    });
+  }
+
+  private update<R>(change: (data: LeasesFile) => R | Promise<R>): Promise<R> {
+    return updateRecordFile(this.root, this.file, leasesFile, change);
+  }
+}

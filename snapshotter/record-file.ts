@@ -1,0 +1,67 @@
+// The JSON record files several kiln processes share (images.json, leases.json): read without a
+// lock, since they are only ever replaced whole by rename, and changed under the file's lock.
+import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { ingestDir, ingestPath } from './ingest.js';
+import { withLock } from './lock.js';
+import { CorruptRecordError } from './errors.js';
+
+/** How a record file describes itself: its empty state and a check of its shape. */
+export interface RecordKind<T> {
+  empty(): T;
+  /** A reason the parsed JSON is not a T, or undefined when it is. */
+  invalid(data: unknown): string | undefined;
+}
+
+export async function readRecordFile<T>(file: string, kind: RecordKind<T>): Promise<T> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return kind.empty();
+    throw err;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new CorruptRecordError(file, (err as Error).message);
+  }
+  const reason = kind.invalid(data);
+  if (reason !== undefined) throw new CorruptRecordError(file, reason);
+  return data as T;
+}
+
+/** Read-modify-write of `file` (which lives under `root`) under its lock; returns what `change` returns. */
+export async function updateRecordFile<T, R>(
+  root: string,
+  file: string,
+  kind: RecordKind<T>,
+  change: (data: T) => R | Promise<R>,
+): Promise<R> {
+  await mkdir(ingestDir(root), { recursive: true });
+  return withLock(`${file}.lock`, async () => {
+    const data = await readRecordFile(file, kind);
+    const result = await change(data);
+    await replaceFile(root, file, JSON.stringify(data, null, 2) + '\n');
+    return result;
+  });
+}
+
+async function replaceFile(root: string, file: string, text: string): Promise<void> {
+  const tmp = ingestPath(root);
+  try {
+    const fh = await open(tmp, 'wx', 0o644);
+    try {
+      await fh.writeFile(text);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await mkdir(path.dirname(file), { recursive: true });
+    await rename(tmp, file);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}

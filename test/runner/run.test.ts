@@ -1,0 +1,342 @@
+// runContainer with real namespaces, mounts and cgroups on a busybox rootfs: isolation, users,
+// exit codes and signals, stdio, limits, and nothing left behind.
+
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { runContainer } from '../../runner/run.js';
+import type { ContainerSpec, RunResult } from '../../runner/spec.js';
+import { ContainerSetupError, InvalidContainerSpecError, UnknownUserError } from '../../runner/errors.js';
+import { busyboxMissing, leftoverCgroups, makeRootfs, mountsUnder, type Fixture } from './busybox-rootfs.js';
+
+interface Output extends RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+let fx: Fixture;
+
+async function run(spec: Partial<ContainerSpec> & { args: string[] }, io: Parameters<typeof runContainer>[1] = {}): Promise<Output> {
+  let stdout = '';
+  let stderr = '';
+  const result = await runContainer(
+    { rootfs: fx.rootfs, env: [], cwd: '/', network: 'none', ...spec },
+    { ...io, stdout: (c) => ((stdout += c.toString()), io.stdout?.(c)), stderr: (c) => (stderr += c.toString()) },
+  );
+  return { ...result, stdout, stderr };
+}
+
+const sh = (script: string, spec: Partial<ContainerSpec> = {}, io: Parameters<typeof runContainer>[1] = {}) =>
+  run({ args: ['sh', '-c', script], ...spec }, io);
+
+describe('runContainer', { skip: busyboxMissing }, () => {
+  const hostHostname = os.hostname();
+  before(async () => {
+    assert.deepEqual(await leftoverCgroups(), [], 'cgroups left over from an earlier run');
+  });
+  // Each test gets a fresh rootfs and must leave no mount and no cgroup behind.
+  afterEach(async () => {
+    assert.deepEqual(await mountsUnder(fx.dir), []);
+    assert.deepEqual(await leftoverCgroups(), []);
+    assert.equal(os.hostname(), hostHostname);
+    await fx.cleanup();
+  });
+  const fresh = async () => {
+    fx = await makeRootfs();
+  };
+
+  it('runs as PID 2 under a reaping init that is PID 1, seeing only its own PID namespace', async () => {
+    await fresh();
+    const out = await sh('echo self=$$; ps; ls /proc | grep -E "^[0-9]+$" | sort -n | tr "\\n" " "');
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.match(out.stdout, /^self=2$/m);
+    assert.match(out.stdout, /^\s+1 root\s+\S*kiln-ns/m);
+    const pids = out.stdout.trim().split('\n').pop()!.trim().split(' ').map(Number);
+    assert.deepEqual(pids.slice(0, 2), [1, 2]);
+    assert.ok(pids.every((p) => p < 10), `host PIDs visible: ${pids}`);
+  });
+
+  it('reaps orphans and ends when the main process ends', async () => {
+    await fresh();
+    // An orphan that exits is reparented to our init, which must reap it: no zombie left in ps.
+    const reaped = await sh('(sleep 0.2 &); sleep 0.8; ps -o pid,stat,comm; true');
+    assert.match(reaped.stdout, /^\s+1 S\s+kiln-ns$/m);
+    assert.doesNotMatch(reaped.stdout, /^\s*\d+ Z/m);
+    // An orphan still running must not keep the container alive once its main process is done.
+    const started = Date.now();
+    const out = await sh('(sleep 30 &) ; echo done');
+    assert.equal(out.exitCode, 0);
+    assert.ok(Date.now() - started < 10_000);
+  });
+
+  it('gives the container its own hostname and the /etc files that go with it', async () => {
+    await fresh();
+    const out = await sh('hostname; cat /etc/hostname; cat /etc/hosts; cat /etc/resolv.conf', { hostname: 'kiln-box' });
+    assert.equal(out.exitCode, 0, out.stderr);
+    const [h1, h2] = out.stdout.split('\n');
+    assert.equal(h1, 'kiln-box');
+    assert.equal(h2, 'kiln-box');
+    assert.match(out.stdout, /^127\.0\.0\.1\tlocalhost$/m);
+    assert.match(out.stdout, /^127\.0\.1\.1\tkiln-box$/m);
+    assert.match(out.stdout, /^nameserver /m);
+    assert.doesNotMatch(out.stdout, /nameserver 127\./);
+  });
+
+  it('network none has only lo, and it is up; network host sees the host interfaces', async () => {
+    await fresh();
+    const none = await sh('ip -o link; ls /sys/class/net');
+    assert.equal(none.exitCode, 0, none.stderr);
+    const links = none.stdout.split('\n').filter((l) => /^\d+:/.test(l));
+    assert.equal(links.length, 1);
+    assert.match(links[0]!, /^1: lo: <LOOPBACK,UP/);
+    assert.match(none.stdout, /^lo$/m);
+    const hostLinks = Object.keys(os.networkInterfaces()).sort();
+    const host = await sh('ls /sys/class/net', { network: 'host' });
+    assert.equal(host.exitCode, 0, host.stderr);
+    for (const name of hostLinks) assert.match(host.stdout, new RegExp(`^${name}$`, 'm'));
+  });
+
+  it('shows the given rootfs and no host files, and removes the mount points it had to create', async () => {
+    await fresh();
+    const before = (await readdir(fx.rootfs)).sort();
+    const etcBefore = (await readdir(path.join(fx.rootfs, 'etc'))).sort();
+    await writeFile(path.join(fx.dir, 'host-secret'), 'x');
+    const out = await sh(`cat /etc/passwd; ls /; test -e ${fx.dir}/host-secret && echo LEAK; test -e /usr/bin/node && echo LEAK; true`);
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.ok(out.stdout.startsWith(await readFile(path.join(fx.rootfs, 'etc/passwd'), 'utf8')));
+    assert.doesNotMatch(out.stdout, /LEAK/);
+    for (const d of ['proc', 'dev', 'sys', 'bin', 'etc']) assert.match(out.stdout, new RegExp(`^${d}$`, 'm'));
+    assert.deepEqual((await readdir(fx.rootfs)).sort(), before);
+    assert.deepEqual((await readdir(path.join(fx.rootfs, 'etc'))).sort(), etcBefore);
+  });
+
+  it('mounts /proc, /dev with its devices and pts, a read-only /sys, and masks /proc/timer_list', async () => {
+    await fresh();
+    const out = await sh(
+      'ls /dev; head -c 5 /dev/urandom | wc -c; echo x > /dev/null && echo null-ok; ' +
+        'touch /sys/x 2>/dev/null || echo sys-ro; echo 1 > /proc/sys/vm/drop_caches 2>/dev/null || echo procsys-ro; ' +
+        'wc -c < /proc/timer_list; grep -E "^(CapInh|CapPrm|CapEff|CapBnd|CapAmb|NoNewPrivs)" /proc/self/status',
+    );
+    assert.equal(out.exitCode, 0, out.stderr);
+    for (const d of ['null', 'zero', 'full', 'random', 'urandom', 'tty', 'ptmx', 'pts', 'shm']) {
+      assert.match(out.stdout, new RegExp(`^${d}$`, 'm'));
+    }
+    assert.match(out.stdout, /^5$/m);
+    assert.match(out.stdout, /^null-ok$/m);
+    assert.match(out.stdout, /^sys-ro$/m);
+    assert.match(out.stdout, /^procsys-ro$/m);
+    // /proc/timer_list is masked by /dev/null: empty, where the host's lists its timers.
+    assert.match(out.stdout, /^0$/m);
+    // Docker's default capability set, none inheritable, no ambient, no_new_privs on.
+    assert.match(out.stdout, /^CapInh:\t0000000000000000$/m);
+    assert.match(out.stdout, /^CapPrm:\t00000000a80425fb$/m);
+    assert.match(out.stdout, /^CapEff:\t00000000a80425fb$/m);
+    assert.match(out.stdout, /^CapBnd:\t00000000a80425fb$/m);
+    assert.match(out.stdout, /^CapAmb:\t0000000000000000$/m);
+    assert.match(out.stdout, /^NoNewPrivs:\t1$/m);
+  });
+
+  it('with an overlay upper, writes land in the upper only and two containers do not share them', async () => {
+    await fresh();
+    const mk = async (name: string) => {
+      const upperDir = path.join(fx.dir, name, 'upper');
+      const workDir = path.join(fx.dir, name, 'work');
+      await mkdir(upperDir, { recursive: true });
+      await mkdir(workDir, { recursive: true });
+      return { upperDir, workDir, lowers: [] };
+    };
+    const a = await mk('a');
+    const b = await mk('b');
+    const wa = await sh('echo from-a > /etc/motd; echo changed >> /etc/passwd; cat /etc/motd', { upper: a });
+    assert.equal(wa.exitCode, 0, wa.stderr);
+    assert.equal(wa.stdout, 'from-a\n');
+    const rb = await sh('cat /etc/motd 2>&1; grep -c changed /etc/passwd', { upper: b });
+    assert.match(rb.stdout, /No such file/);
+    assert.match(rb.stdout, /^0$/m);
+    assert.equal(await readFile(path.join(a.upperDir, 'etc/motd'), 'utf8'), 'from-a\n');
+    await assert.rejects(stat(path.join(fx.rootfs, 'etc/motd')));
+    assert.doesNotMatch(await readFile(path.join(fx.rootfs, 'etc/passwd'), 'utf8'), /changed/);
+    // Mount-point stubs made through the overlay are gone from the upper too.
+    for (const stub of ['proc', 'dev', 'sys', 'etc/hosts', 'etc/hostname', 'etc/resolv.conf']) {
+      await assert.rejects(stat(path.join(b.upperDir, stub)), `stub ${stub} left in the upper`);
+    }
+  });
+
+  it('stacks explicit lowers, topmost first, and reads the user from the merged view', async () => {
+    await fresh();
+    const top = path.join(fx.dir, 'top');
+    await mkdir(path.join(top, 'etc'), { recursive: true });
+    await writeFile(path.join(top, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nlayered:x:4242:4242::/:/bin/sh\n');
+    const upper = { upperDir: path.join(fx.dir, 'u'), workDir: path.join(fx.dir, 'w'), lowers: [top, fx.rootfs] };
+    await mkdir(upper.upperDir);
+    await mkdir(upper.workDir);
+    const mnt = path.join(fx.dir, 'mnt');
+    await mkdir(mnt);
+    const out = await sh('id -u; ls /bin/busybox', { rootfs: mnt, upper, user: 'layered' });
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.equal(out.stdout, '4242\n/bin/busybox\n');
+  });
+
+  it('switches user, group and supplementary groups as Docker resolves them', async () => {
+    await fresh();
+    const id = async (user: string | undefined) => (await sh('id', user === undefined ? {} : { user })).stdout.trim();
+    assert.equal(await id(undefined), 'uid=0(root) gid=0(root) groups=10(wheel)');
+    assert.equal(await id('tester'), 'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff)');
+    assert.equal(await id('1000'), 'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff)');
+    assert.equal(await id('tester:staff'), 'uid=1000(tester) gid=50(staff)');
+    assert.equal(await id('1234:4321'), 'uid=1234 gid=4321');
+    assert.equal(await id('nobody'), 'uid=65534(nobody) gid=65534(nogroup)');
+    // Supplementary groups come only with the implicit group, and a numeric user is always a uid.
+    await assert.rejects(sh('id', { user: 'ghost' }), UnknownUserError);
+    await assert.rejects(sh('id', { user: 'tester:ghosts' }), UnknownUserError);
+  });
+
+  it('creates files as the container user, without root capabilities', async () => {
+    await fresh();
+    const out = await sh('touch /tmp/mine; stat -c %u:%g /tmp/mine; echo $HOME; touch /root/x 2>&1 || echo denied; grep CapEff /proc/self/status', {
+      user: 'tester',
+    });
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.match(out.stdout, /^1000:1000$/m);
+    assert.match(out.stdout, /^\/home\/tester$/m);
+    assert.match(out.stdout, /^denied$/m);
+    assert.match(out.stdout, /^CapEff:\t0000000000000000$/m);
+    const st = await stat(path.join(fx.rootfs, 'tmp/mine'));
+    assert.equal(st.uid, 1000);
+  });
+
+  it('runs in cwd, creating it if missing, with PATH and HOME defaulted and env passed', async () => {
+    await fresh();
+    const out = await run({ args: ['sh', '-c', 'pwd; echo $PATH; echo $HOME; echo $GREETING'], cwd: '/work/here', env: ['GREETING=hi there'] });
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.equal(out.stdout, '/work/here\n/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n/root\nhi there\n');
+    assert.ok((await stat(path.join(fx.rootfs, 'work/here'))).isDirectory());
+  });
+
+  it('reports exit codes 0, 1, 127 and 126 as Docker does', async () => {
+    await fresh();
+    assert.equal((await sh('exit 0')).exitCode, 0);
+    assert.equal((await sh('exit 1')).exitCode, 1);
+    const missing = await run({ args: ['no-such-command', 'x'] });
+    assert.equal(missing.exitCode, 127);
+    assert.match(missing.stderr, /exec: "no-such-command": executable file not found in \$PATH/);
+    const missingPath = await run({ args: ['/nope/cmd'] });
+    assert.equal(missingPath.exitCode, 127);
+    const notExec = await run({ args: ['/etc/passwd'] });
+    assert.equal(notExec.exitCode, 126);
+    assert.match(notExec.stderr, /exec: "\/etc\/passwd": permission denied/);
+  });
+
+  it('reports a process killed by a signal as 128+N with the signal name', async () => {
+    await fresh();
+    const out = await sh('kill -9 $$');
+    assert.equal(out.exitCode, 137);
+    assert.equal(out.signal, 'SIGKILL');
+    assert.equal(out.oomKilled, false);
+  });
+
+  it('forwards SIGTERM from the AbortSignal to the process, which can trap it', async () => {
+    await fresh();
+    const ac = new AbortController();
+    const out = await sh('trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.1; done', {}, {
+      signal: ac.signal,
+      stdout: (c) => c.toString().includes('ready') && ac.abort(),
+    });
+    assert.equal(out.exitCode, 42);
+    assert.match(out.stdout, /got-term/);
+    assert.equal(out.signal, undefined);
+  });
+
+  it('an untrapped SIGTERM ends the process with 143', async () => {
+    await fresh();
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 300);
+    const out = await run({ args: ['sleep', '30'] }, { signal: ac.signal });
+    assert.equal(out.exitCode, 143);
+    assert.equal(out.signal, 'SIGTERM');
+  });
+
+  it('streams stdout as it comes and feeds stdin when asked', async () => {
+    await fresh();
+    const chunks: { at: number; text: string }[] = [];
+    const out = await sh('echo one; sleep 1; echo two >&2; echo three', {}, { stdout: (c) => chunks.push({ at: Date.now(), text: c.toString() }) });
+    const end = Date.now();
+    assert.equal(out.stdout, 'one\nthree\n');
+    assert.equal(out.stderr, 'two\n');
+    assert.equal(chunks[0]!.text, 'one\n');
+    assert.ok(end - chunks[0]!.at >= 700, 'first chunk arrived only at the end');
+    const cat = await run({ args: ['cat'], stdin: true }, { stdin: Readable.from([Buffer.from('hello '), Buffer.from('stdin\n')]) });
+    assert.equal(cat.stdout, 'hello stdin\n');
+    const noStdin = await run({ args: ['cat'] });
+    assert.equal(noStdin.stdout, '');
+    assert.equal(noStdin.exitCode, 0);
+  });
+
+  it('applies bind (ro and rw) and tmpfs mounts', async () => {
+    await fresh();
+    const shared = path.join(fx.dir, 'shared');
+    const ro = path.join(fx.dir, 'ro');
+    await mkdir(shared);
+    await mkdir(ro);
+    await writeFile(path.join(ro, 'in'), 'readonly-data\n');
+    const out = await sh('cat /ro/in; touch /ro/x 2>/dev/null || echo ro-refused; echo hi > /shared/out; echo t > /scratch/t && cat /scratch/t', {
+      mounts: [
+        { type: 'bind', source: ro, target: '/ro', readonly: true },
+        { type: 'bind', source: shared, target: '/shared' },
+        { type: 'tmpfs', target: '/scratch', options: ['size=1m'] },
+      ],
+    });
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.equal(out.stdout, 'readonly-data\nro-refused\nt\n');
+    assert.equal(await readFile(path.join(shared, 'out'), 'utf8'), 'hi\n');
+    await assert.rejects(stat(path.join(fx.rootfs, 'scratch')));
+    await assert.rejects(stat(path.join(fx.rootfs, 'ro')));
+  });
+
+  it('reports an OOM kill under a memory limit as oomKilled with exit code 137', async () => {
+    await fresh();
+    const out = await sh('head -c 200m /dev/zero | tail', { limits: { memory: 32 * 1024 * 1024 } });
+    assert.equal(out.oomKilled, true);
+    assert.equal(out.exitCode, 137);
+    const fine = await sh('head -c 8m /dev/zero | tail | wc -c', { limits: { memory: 32 * 1024 * 1024 } });
+    assert.equal(fine.oomKilled, false);
+    assert.equal(fine.stdout.trim(), String(8 * 1024 * 1024));
+  });
+
+  it('caps the number of processes with pidsLimit', async () => {
+    await fresh();
+    const script = 'n=0; for i in $(seq 1 20); do sleep 2 & n=$((n+1)); done; echo started; wait';
+    const limited = await sh(script, { limits: { pidsLimit: 8 } });
+    assert.match(limited.stderr, /fork/i);
+    const free = await sh(script);
+    assert.doesNotMatch(free.stderr, /fork/i);
+    assert.equal(free.exitCode, 0);
+  });
+
+  it('throws typed errors for a bad spec, an unknown user and a failed setup, leaving nothing behind', async () => {
+    await fresh();
+    await assert.rejects(run({ args: ['true'], rootfs: path.join(fx.dir, 'nope') }), InvalidContainerSpecError);
+    await assert.rejects(run({ args: [] }), InvalidContainerSpecError);
+    await assert.rejects(run({ args: ['true'], cwd: 'relative' }), InvalidContainerSpecError);
+    await assert.rejects(
+      run({ args: ['true'], mounts: [{ type: 'bind', source: path.join(fx.dir, 'missing'), target: '/m' }] }),
+      (e: unknown) => e instanceof ContainerSetupError && e.code === 'KILN_RUN_SETUP' && /missing/.test(e.message),
+    );
+  });
+
+  it('gives a real terminal with tty: true', async () => {
+    await fresh();
+    const out = await sh('test -t 0 && test -t 1 && echo is-a-tty; stty size', { tty: true });
+    assert.equal(out.exitCode, 0, out.stdout);
+    // A pty turns \n into \r\n on output, which pipes never do.
+    assert.match(out.stdout, /is-a-tty\r\n/);
+    assert.match(out.stdout, /24 80/);
+  });
+
+  after(async () => {
+    assert.deepEqual(await leftoverCgroups(), []);
+  });
+});
