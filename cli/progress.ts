@@ -1,0 +1,203 @@
+// Renders a solve's events for people and tools: `plain` (buildx's log format), `rawjson` (one
+// event per line), `tty` (a live view of the steps, redrawn at most every 100 ms).
+import type { Writable } from 'node:stream';
+import type { SolveEvent } from '../solver/types.js';
+
+export type ProgressMode = 'auto' | 'tty' | 'plain' | 'rawjson';
+export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson'];
+
+export interface ProgressRenderer {
+  event(e: SolveEvent): void;
+  /** Draws the final state and stops any timer. */
+  close(): void;
+}
+
+type Out = Writable & { isTTY?: boolean; columns?: number };
+
+/** `auto` is the live view on a terminal and plain logs anywhere else (CI, pipes, files). */
+export function createProgress(mode: ProgressMode, out: Out): ProgressRenderer {
+  if (mode === 'rawjson') return { event: (e) => out.write(JSON.stringify(e) + '\n'), close: () => undefined };
+  if (mode === 'tty' || (mode === 'auto' && out.isTTY)) return new TtyProgress(out);
+  return new PlainProgress(out);
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+/** Steps numbered in the order they first appear, as buildx numbers them. */
+class Numbering {
+  private readonly ids = new Map<string, number>();
+  private next = 1;
+  of(key: string): { id: number; fresh: boolean } {
+    const id = this.ids.get(key);
+    if (id !== undefined) return { id, fresh: false };
+    this.ids.set(key, this.next);
+    return { id: this.next++, fresh: true };
+  }
+}
+
+class PlainProgress implements ProgressRenderer {
+  private readonly numbers = new Numbering();
+  private readonly started = new Map<string, number>();
+  private readonly partial = new Map<string, string>();
+
+  constructor(private readonly out: Out) {}
+
+  event(e: SolveEvent): void {
+    switch (e.type) {
+      case 'vertex.start':
+        this.started.set(e.digest, e.time);
+        this.head(e.digest, e.name);
+        break;
+      case 'vertex.cached':
+        this.out.write(`#${this.head(e.digest, e.name)} CACHED\n`);
+        break;
+      case 'vertex.done':
+        this.flush(e.digest, e.time);
+        this.out.write(`#${this.head(e.digest, e.name)} DONE ${seconds(e.durationMs)}\n`);
+        break;
+      case 'vertex.error':
+        this.flush(e.digest, e.time);
+        this.out.write(e.error === 'cancelled' ? `#${this.head(e.digest, e.name)} CANCELED\n` : `#${this.head(e.digest, e.name)} ERROR: ${e.error}\n`);
+        break;
+      case 'vertex.log': {
+        const text = (this.partial.get(e.digest) ?? '') + e.data;
+        const lines = text.split('\n');
+        this.partial.set(e.digest, lines.pop() ?? '');
+        for (const line of lines) this.line(e.digest, e.time, line);
+        break;
+      }
+      case 'export.start':
+        this.started.set(`export:${e.what}`, e.time);
+        this.head(`export:${e.what}`, e.what);
+        break;
+      case 'export.done':
+        this.out.write(`#${this.head(`export:${e.what}`, e.what)} DONE ${seconds(e.time - (this.started.get(`export:${e.what}`) ?? e.time))}\n`);
+        break;
+    }
+  }
+
+  close(): void {
+    for (const digest of this.partial.keys()) this.flush(digest, Date.now());
+  }
+
+  /** The step's number; its title line the first time it is seen, after a blank line as buildx does. */
+  private head(key: string, name: string): number {
+    const { id, fresh } = this.numbers.of(key);
+    if (fresh) this.out.write(`\n#${id} ${name}\n`);
+    return id;
+  }
+
+  private line(digest: string, time: number, line: string): void {
+    const { id } = this.numbers.of(digest);
+    const at = (time - (this.started.get(digest) ?? time)) / 1000;
+    this.out.write(`#${id} ${at.toFixed(3)} ${line}\n`);
+  }
+
+  private flush(digest: string, time: number): void {
+    const rest = this.partial.get(digest);
+    if (rest) this.line(digest, time, rest);
+    this.partial.delete(digest);
+  }
+}
+
+interface Row {
+  name: string;
+  state: 'running' | 'cached' | 'done' | 'error' | 'cancelled';
+  start: number;
+  durationMs?: number;
+  logs: string[];
+}
+
+const TTY_LOG_LINES = 6;
+const REDRAW_MS = 100;
+
+class TtyProgress implements ProgressRenderer {
+  private readonly rows = new Map<string, Row>();
+  private readonly began = Date.now();
+  private drawnLines = 0;
+  private dirty = false;
+  private closed = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly out: Out) {
+    this.timer = setInterval(() => this.draw(), REDRAW_MS);
+    this.timer.unref();
+  }
+
+  event(e: SolveEvent): void {
+    this.dirty = true;
+    const now = e.time;
+    switch (e.type) {
+      case 'vertex.start':
+        this.rows.set(e.digest, { name: e.name, state: 'running', start: now, logs: [] });
+        break;
+      case 'vertex.cached':
+        this.rows.set(e.digest, { name: e.name, state: 'cached', start: now, logs: [] });
+        break;
+      case 'vertex.done':
+        this.finish(e.digest, e.name, 'done', e.durationMs);
+        break;
+      case 'vertex.error': {
+        const row = this.finish(e.digest, e.name, e.error === 'cancelled' ? 'cancelled' : 'error', now - (this.rows.get(e.digest)?.start ?? now));
+        if (row.state === 'error') row.logs.push(`ERROR: ${e.error.split('\n')[0]}`);
+        break;
+      }
+      case 'vertex.log': {
+        const row = this.rows.get(e.digest);
+        if (!row) break;
+        const lines = e.data.split('\n').filter((l) => l !== '');
+        row.logs.push(...lines);
+        if (row.logs.length > TTY_LOG_LINES) row.logs.splice(0, row.logs.length - TTY_LOG_LINES);
+        break;
+      }
+      case 'export.start':
+        this.rows.set(`export:${e.what}`, { name: e.what, state: 'running', start: now, logs: [] });
+        break;
+      case 'export.done':
+        this.finish(`export:${e.what}`, e.what, 'done', now - (this.rows.get(`export:${e.what}`)?.start ?? now));
+        break;
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.dirty = true;
+    this.draw();
+  }
+
+  private finish(key: string, name: string, state: Row['state'], durationMs: number): Row {
+    const row = this.rows.get(key) ?? { name, state, start: Date.now(), logs: [] };
+    row.state = state;
+    row.durationMs = durationMs;
+    this.rows.set(key, row);
+    return row;
+  }
+
+  private draw(): void {
+    const running = [...this.rows.values()].some((r) => r.state === 'running');
+    if (!this.dirty && !running) return;
+    this.dirty = false;
+    const width = Math.max(40, this.out.columns ?? 80);
+    const rows = [...this.rows.values()];
+    const finished = rows.filter((r) => r.state !== 'running').length;
+    const lines = [`[+] Building ${seconds(Date.now() - this.began)} (${finished}/${rows.length})`];
+    for (const r of rows) {
+      const status = r.state === 'cached' ? 'CACHED' : r.state === 'running' ? seconds(Date.now() - r.start) : r.state === 'cancelled' ? 'CANCELED' : `${r.state === 'error' ? 'ERROR ' : ''}${seconds(r.durationMs ?? 0)}`;
+      const title = ` => ${r.name.split('\n')[0]}`;
+      lines.push(fit(title, width - status.length - 1).padEnd(width - status.length - 1) + ' ' + status);
+      if (r.state === 'running' || r.state === 'error') for (const l of r.logs) lines.push(fit(` => > ${l}`, width));
+    }
+    // Up over what was drawn last, then clear to the end of the screen and draw anew.
+    const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F` : '';
+    this.out.write(`${up}\x1b[J${lines.join('\n')}\n`);
+    this.drawnLines = lines.length;
+  }
+}
+
+function fit(s: string, width: number): string {
+  return s.length <= width ? s : s.slice(0, Math.max(0, width - 1)) + '…';
+}

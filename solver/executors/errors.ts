@@ -1,0 +1,93 @@
+// Errors a build step can raise that a user can fix: a missing base image or secret, a COPY
+// source that does not exist, a RUN that failed. Each carries a stable `code`.
+
+abstract class ExecutorError extends Error {
+  abstract readonly code: string;
+  readonly userFacing = true;
+}
+
+export class SourceImageMissingError extends ExecutorError {
+  readonly code = 'KILN_SOURCE_IMAGE_MISSING';
+  constructor(readonly ref: string, root: string, reason: string) {
+    super(
+      `base image "${ref}" is not in the store at ${root} (${reason}); kiln does not pull during builds: ` +
+        `add it with 'kiln import ROOTFS.tar ${ref}' or 'kiln load -i IMAGE.tar'`,
+    );
+    this.name = 'SourceImageMissingError';
+  }
+}
+
+export class UnsupportedOpError extends ExecutorError {
+  readonly code = 'KILN_UNSUPPORTED_OP';
+  constructor(what: string, hint: string) {
+    super(`${what} is not supported by kiln yet; ${hint}`);
+    this.name = 'UnsupportedOpError';
+  }
+}
+
+export class LocalSourceError extends ExecutorError {
+  readonly code = 'KILN_LOCAL_SOURCE';
+  constructor(message: string) {
+    super(message);
+    this.name = 'LocalSourceError';
+  }
+}
+
+/** A COPY/ADD source that is missing or matches nothing, or a destination it cannot write. */
+export class CopyError extends ExecutorError {
+  readonly code = 'KILN_COPY';
+  constructor(step: string, message: string) {
+    super(`${step}: ${message}`);
+    this.name = 'CopyError';
+  }
+}
+
+/** mkdir, mkfile, rm and symlink actions (WORKDIR, heredoc files, …) that cannot be carried out. */
+export class FileActionError extends ExecutorError {
+  readonly code = 'KILN_FILE_ACTION';
+  constructor(step: string, message: string) {
+    super(`${step}: ${message}`);
+    this.name = 'FileActionError';
+  }
+}
+
+export class UnknownOwnerError extends ExecutorError {
+  readonly code = 'KILN_UNKNOWN_OWNER';
+  constructor(step: string, kind: 'user' | 'group', name: string, file: string) {
+    super(`${step}: unable to find ${kind} ${name}: no matching entries in ${file} of the destination; use a numeric id or create the ${kind} first`);
+    this.name = 'UnknownOwnerError';
+  }
+}
+
+export class InvalidModeError extends ExecutorError {
+  readonly code = 'KILN_INVALID_MODE';
+  constructor(step: string, mode: string) {
+    super(`${step}: invalid --chmod value "${mode}": expected octal (0755) or symbolic (u+x,g-w,o=r)`);
+    this.name = 'InvalidModeError';
+  }
+}
+
+export class ArchiveEscapeError extends ExecutorError {
+  readonly code = 'KILN_ARCHIVE_ESCAPE';
+  constructor(step: string, archive: string, entry: string) {
+    super(`${step}: archive ${archive} has an entry "${entry}" that would land outside the destination; kiln refuses to extract it`);
+    this.name = 'ArchiveEscapeError';
+  }
+}
+
+export class ProcessFailedError extends ExecutorError {
+  readonly code = 'KILN_PROCESS_FAILED';
+  constructor(step: string, readonly args: string[], readonly exitCode: number, signal?: string, oomKilled?: boolean) {
+    const why = oomKilled ? ' (killed: out of memory)' : signal ? ` (killed by ${signal})` : '';
+    super(`${step}: process "${args.join(' ')}" did not complete successfully: exit code ${exitCode}${why}`);
+    this.name = 'ProcessFailedError';
+  }
+}
+
+export class SecretMissingError extends ExecutorError {
+  readonly code = 'KILN_SECRET_MISSING';
+  constructor(step: string, id: string) {
+    super(`${step}: secret "${id}" was not provided; pass it with --secret id=${id},src=FILE (or mark the mount required=false)`);
+    this.name = 'SecretMissingError';
+  }
+}

@@ -1,0 +1,40 @@
+// The docker-image source: a base image found in the local store (kiln does not pull during a
+// build), unpacked into its layers' snapshots.
+import type { Platform } from '../../snapshotter/oci.js';
+import { ImageNotFoundError } from '../../snapshotter/errors.js';
+import { resolveImage, type ResolvedImage } from '../../snapshotter/image-read.js';
+import { unpackImage } from '../../snapshotter/unpack.js';
+import type { PbPlatform } from '../llb/types.js';
+import type { OpExecutor, SolveEnv, VertexInfo } from '../types.js';
+import { SourceImageMissingError } from './errors.js';
+
+const PREFIX = 'docker-image://';
+
+function imageRef(v: VertexInfo): string {
+  return (v.op.source?.identifier ?? '').slice(PREFIX.length);
+}
+
+function platformOf(p: PbPlatform | undefined, fallback: Platform): Platform {
+  if (!p?.os || !p.architecture) return fallback;
+  return { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) };
+}
+
+async function resolve(v: VertexInfo, env: SolveEnv): Promise<ResolvedImage> {
+  const ref = imageRef(v);
+  try {
+    return await resolveImage(env.store, ref, platformOf(v.op.platform, env.platform));
+  } catch (err) {
+    if (err instanceof ImageNotFoundError) throw new SourceImageMissingError(ref, env.store.root, 'no image record by that name or digest');
+    throw err;
+  }
+}
+
+export const imageSource: OpExecutor = {
+  async contentKey(v, env) {
+    return (await resolve(v, env)).manifestDigest;
+  },
+  async run(v, _inputs, env) {
+    const resolved = await resolve(v, env);
+    return [{ snapshot: await unpackImage(env.store, env.snapshotter, resolved) }];
+  },
+};

@@ -1,0 +1,148 @@
+// A solved result as an image in the store: one gzip layer per snapshot of its chain (reused when
+// the snapshot already has one), the frontend's config completed with diff_ids, created time and
+// history, an OCI manifest, and the names it is tagged with.
+import { unlink } from 'node:fs/promises';
+import { native } from '../native/binding.js';
+import type { Store } from '../snapshotter/store.js';
+import type { Snapshotter, SnapshotInfo } from '../snapshotter/snapshots.js';
+import { MediaType, type Descriptor, type HistoryEntry, type ImageConfig, type Manifest } from '../snapshotter/oci.js';
+import { LAYER_LABEL, type LayerLabel } from '../snapshotter/unpack.js';
+import { ingestPath } from '../snapshotter/ingest.js';
+import { normalizeName } from '../snapshotter/image-read.js';
+import { LayerIndex } from './layer-index.js';
+import type { OpResult, SolveEvent } from './types.js';
+
+export interface ExportImageOptions {
+  /** The image config the frontend built; its rootfs, created time and history are completed here. */
+  config: ImageConfig;
+  /** Names to record the image under (`-t`), normalised as Docker does. */
+  names: string[];
+  /** SOURCE_DATE_EPOCH (seconds): the image's created time and the clamp for file mtimes. */
+  sourceDateEpoch?: number;
+  emit?: (e: SolveEvent) => void;
+}
+
+export interface ExportedImage {
+  manifestDigest: string;
+  manifestSize: number;
+  configDigest: string;
+  manifest: Manifest;
+  config: ImageConfig;
+}
+
+export async function exportImage(store: Store, snapshotter: Snapshotter, result: OpResult, opts: ExportImageOptions): Promise<ExportedImage> {
+  const emit = opts.emit ?? (() => undefined);
+  // Blobs written before the image record names them are held by a lease, so a concurrent GC leaves them.
+  const lease = await store.leases.create({ expiresInMs: 60 * 60 * 1000 });
+  try {
+    emit({ type: 'export.start', what: 'exporting layers', time: Date.now() });
+    const chain = await snapshotChain(snapshotter, result.snapshot);
+    const index = await LayerIndex.open(store.root);
+    const layers: LayerLabel[] = [];
+    for (const snap of chain) layers.push(await layerOf(store, snapshotter, index, snap, lease, opts.sourceDateEpoch));
+    emit({ type: 'export.done', what: 'exporting layers', time: Date.now() });
+
+    const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString() : new Date().toISOString();
+    const config = imageConfig(opts.config, layers, created);
+    const configBlob = await store.content.write(JSON.stringify(config));
+    await store.leases.add(lease, { kind: 'blob', key: configBlob.digest });
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.ociManifest,
+      config: { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
+    };
+    const manifestBlob = await store.content.write(JSON.stringify(manifest));
+    await store.leases.add(lease, { kind: 'blob', key: manifestBlob.digest });
+
+    emit({ type: 'export.start', what: `writing image ${manifestBlob.digest}`, time: Date.now() });
+    const target: Descriptor = { mediaType: MediaType.ociManifest, digest: manifestBlob.digest, size: manifestBlob.size };
+    for (const name of opts.names) {
+      const full = normalizeName(name);
+      emit({ type: 'export.start', what: `naming to ${full}`, time: Date.now() });
+      await store.images.put({ name: full, target, created: new Date().toISOString() });
+      emit({ type: 'export.done', what: `naming to ${full}`, time: Date.now() });
+    }
+    emit({ type: 'export.done', what: `writing image ${manifestBlob.digest}`, time: Date.now() });
+    return { manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, configDigest: configBlob.digest, manifest, config };
+  } finally {
+    await store.leases.delete(lease).catch(() => undefined);
+  }
+}
+
+/** The committed snapshots from the bottom layer up to `top`. */
+async function snapshotChain(snapshotter: Snapshotter, top: string | null): Promise<SnapshotInfo[]> {
+  const chain: SnapshotInfo[] = [];
+  for (let key = top ?? undefined; key !== undefined; ) {
+    const info = await snapshotter.stat(key);
+    if (!info) throw new Error(`snapshot ${key} of the build result is gone (removed while the build ran?)`);
+    chain.push(info);
+    key = info.parent;
+  }
+  return chain.reverse();
+}
+
+async function layerOf(store: Store, snapshotter: Snapshotter, index: LayerIndex, snap: SnapshotInfo, lease: string, sourceDateEpoch: number | undefined): Promise<LayerLabel> {
+  const known = parseLabel(snap.labels[LAYER_LABEL]) ?? index.get(snap.key, snap.created, sourceDateEpoch);
+  if (known && (await store.content.has(known.digest))) {
+    await store.leases.add(lease, { kind: 'blob', key: known.digest });
+    return known;
+  }
+  const output = ingestPath(store.root);
+  const parents = snapshotter.parentDirs(snap.key);
+  try {
+    const info = await native.diffLayer({
+      upper: snapshotter.upperDir(snap.key),
+      ...(snapshotter.driver === 'copy' && parents[0] !== undefined ? { lowers: [parents[0]] } : {}),
+      driver: snapshotter.driver,
+      output,
+      compression: 'gzip',
+      ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+    });
+    await store.leases.add(lease, { kind: 'blob', key: info.digest });
+    await store.content.ingestFile(output, { expected: info.digest, move: true });
+    const layer: LayerLabel = { digest: info.digest, diffId: info.diffId, size: info.size, mediaType: info.mediaType };
+    await index.put(snap.key, snap.created, sourceDateEpoch, layer);
+    return layer;
+  } finally {
+    await unlink(output).catch(() => undefined);
+  }
+}
+
+function parseLabel(text: string | undefined): LayerLabel | undefined {
+  if (text === undefined) return undefined;
+  try {
+    const l = JSON.parse(text) as Partial<LayerLabel>;
+    if (typeof l.digest === 'string' && typeof l.diffId === 'string' && typeof l.size === 'number' && typeof l.mediaType === 'string') {
+      return { digest: l.digest, diffId: l.diffId, size: l.size, mediaType: l.mediaType };
+    }
+  } catch {
+    // A damaged label only costs a fresh diff.
+  }
+  return undefined;
+}
+
+/**
+ * The frontend's config with the layers the export made. History entries that claim a layer are
+ * matched to the layers in order; entries beyond the layers become empty, and layers beyond the
+ * entries get one of their own, so tools that pair history with layers (docker history) line up.
+ */
+export function imageConfig(base: ImageConfig, layers: LayerLabel[], created: string): ImageConfig {
+  const config = structuredClone(base);
+  config.created = created;
+  config.rootfs = { type: 'layers', diff_ids: layers.map((l) => l.diffId) };
+  const history: HistoryEntry[] = [];
+  let used = 0;
+  for (const entry of config.history ?? []) {
+    const e: HistoryEntry = { ...entry };
+    if (e.created === undefined) e.created = created;
+    if (!e.empty_layer) {
+      if (used < layers.length) used++;
+      else e.empty_layer = true;
+    }
+    history.push(e);
+  }
+  for (; used < layers.length; used++) history.push({ created, created_by: 'kiln: layer without a history entry', comment: 'kiln' });
+  config.history = history;
+  return config;
+}

@@ -1,0 +1,57 @@
+// Layers the exporter already made from build snapshots: snapshot key → layer blob, in
+// <root>/cache/layers.json, so a rebuild that ends on cached snapshots does not diff them again.
+// (Unpacked image layers carry the same facts in their `kiln.layer` label; committed snapshots'
+// labels cannot change afterwards, hence this record for the ones a build commits.)
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { readRecordFile, updateRecordFile, type RecordKind } from '../snapshotter/record-file.js';
+import type { LayerLabel } from '../snapshotter/unpack.js';
+
+interface LayerRecord {
+  created: string;
+  sourceDateEpoch?: number;
+  layer: LayerLabel;
+}
+
+interface LayersFile {
+  /**
+   * `created` tells a snapshot apart from a later one that reused its key; a layer clamped to a
+   * SOURCE_DATE_EPOCH is only the layer a build with the same epoch wants.
+   */
+  layers: Record<string, LayerRecord>;
+}
+
+const layersFile: RecordKind<LayersFile> = {
+  empty: () => ({ layers: {} }),
+  invalid: (data) => {
+    const layers = (data as Partial<LayersFile> | null)?.layers;
+    return typeof layers === 'object' && layers !== null ? undefined : 'no "layers" object';
+  },
+};
+
+export class LayerIndex {
+  private constructor(
+    private readonly root: string,
+    private readonly file: string,
+    private readonly data: LayersFile,
+  ) {}
+
+  static async open(root: string): Promise<LayerIndex> {
+    const file = path.join(root, 'cache', 'layers.json');
+    await mkdir(path.dirname(file), { recursive: true });
+    return new LayerIndex(root, file, await readRecordFile(file, layersFile));
+  }
+
+  get(snapshot: string, created: string, sourceDateEpoch: number | undefined): LayerLabel | undefined {
+    const rec = this.data.layers[snapshot];
+    return rec?.created === created && rec.sourceDateEpoch === sourceDateEpoch ? rec.layer : undefined;
+  }
+
+  async put(snapshot: string, created: string, sourceDateEpoch: number | undefined, layer: LayerLabel): Promise<void> {
+    const rec: LayerRecord = sourceDateEpoch === undefined ? { created, layer } : { created, sourceDateEpoch, layer };
+    this.data.layers[snapshot] = rec;
+    await updateRecordFile(this.root, this.file, layersFile, (data) => {
+      data.layers[snapshot] = rec;
+    });
+  }
+}

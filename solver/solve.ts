@@ -1,0 +1,226 @@
+// Runs a Definition: cache keys for every vertex, cache lookups, then the missing vertices on a
+// bounded queue as soon as their inputs are done; the first failure cancels the rest.
+import { availableParallelism } from 'node:os';
+import { StringDecoder } from 'node:string_decoder';
+import PQueue from 'p-queue';
+import type { Definition, Op } from './llb/types.js';
+import type { OpExecutor, OpResult, SolveEnv, SolveEvent } from './types.js';
+import { buildGraph, type GraphVertex } from './graph.js';
+import { cacheKey } from './cachekey.js';
+import { CacheIndex } from './cache-index.js';
+import { SolveCancelledError, SolveError } from './errors.js';
+import { executorFor } from './executors/index.js';
+
+export interface SolveOptions {
+  /** How many vertices run at once (default: the machine's cores, at least 2). */
+  parallelism?: number;
+  /** Skip cache lookups (results are still recorded for the next build). */
+  noCache?: boolean;
+  /** The op behaviour; defaults to solver/executors. */
+  executors?: (op: Op) => OpExecutor;
+}
+
+export interface SolveRun {
+  result: OpResult;
+  /** Every event emitted, in order (they also went to env.emit as they happened). */
+  events: SolveEvent[];
+}
+
+const TAIL_LINES = 10;
+
+export async function solve(def: Definition, env: SolveEnv, opts: SolveOptions = {}): Promise<SolveRun> {
+  const events: SolveEvent[] = [];
+  const emit = (e: SolveEvent): void => {
+    events.push(e);
+    env.emit(e);
+  };
+  const graph = buildGraph(def);
+  if (!graph.result) return { result: { snapshot: null }, events };
+  const run = new Run(graph.vertices, env, emit, opts.executors ?? executorFor, await CacheIndex.open(env.root), opts);
+  const { vertex, index } = graph.result;
+  const result = await run.solve(vertex, index);
+  return { result, events };
+}
+
+/** Cancels a solve: the first failure, or the caller's signal (Ctrl-C). */
+interface Failure {
+  vertex?: GraphVertex;
+  error: unknown;
+}
+
+class Run {
+  private readonly ctrl = new AbortController();
+  private readonly queue: PQueue;
+  private readonly venv: SolveEnv;
+  private readonly keys = new Map<GraphVertex, Promise<string>>();
+  private readonly hits = new Map<GraphVertex, OpResult[]>();
+  private readonly results = new Map<GraphVertex, Promise<OpResult[]>>();
+  private readonly tails = new Map<GraphVertex, Tail>();
+  /** Work that has started, so a failure waits for it to release its mounts before returning. */
+  private readonly running = new Set<Promise<unknown>>();
+  private failure: Failure | undefined;
+
+  constructor(
+    private readonly vertices: GraphVertex[],
+    private readonly env: SolveEnv,
+    private readonly emit: (e: SolveEvent) => void,
+    private readonly executorFor: (op: Op) => OpExecutor,
+    private readonly cache: CacheIndex,
+    private readonly opts: SolveOptions,
+  ) {
+    this.queue = new PQueue({ concurrency: opts.parallelism ?? Math.max(2, availableParallelism()) });
+    this.venv = { ...env, signal: this.ctrl.signal, emit };
+  }
+
+  async solve(vertex: GraphVertex, index: number): Promise<OpResult> {
+    const outer = this.env.signal;
+    const onOuterAbort = (): void => this.fail(undefined, new SolveCancelledError());
+    if (outer.aborted) throw new SolveCancelledError();
+    outer.addEventListener('abort', onOuterAbort, { once: true });
+    try {
+      // Keys of every vertex first: a hit on the result needs nothing else to run.
+      await Promise.all(this.vertices.map((v) => this.keyOf(v)));
+      for (const v of this.vertices) await this.lookup(v);
+      const results = await this.resultsOf(vertex);
+      const r = results[index];
+      if (!r) throw new Error(`${vertex.name} returned ${results.length} results; output ${index} was asked for`);
+      return r;
+    } catch (err) {
+      throw this.failure ? this.report(this.failure) : err;
+    } finally {
+      outer.removeEventListener('abort', onOuterAbort);
+      while (this.running.size) await Promise.allSettled([...this.running]);
+    }
+  }
+
+  private report(f: Failure): Error {
+    if (!f.vertex) return f.error instanceof Error ? f.error : new Error(String(f.error));
+    const step = { name: f.vertex.name, digest: f.vertex.digest, output: this.tails.get(f.vertex)?.lines() ?? [] };
+    return new SolveError(f.vertex.location ? { ...step, location: f.vertex.location } : step, f.error);
+  }
+
+  private fail(vertex: GraphVertex | undefined, error: unknown): void {
+    if (this.failure) return;
+    this.failure = vertex ? { vertex, error } : { error };
+    this.ctrl.abort(error);
+  }
+
+  private keyOf(v: GraphVertex): Promise<string> {
+    let p = this.keys.get(v);
+    if (!p) {
+      p = (async () => {
+        const inputs = await Promise.all(v.inputs.map(async (i) => ({ key: await this.keyOf(i.vertex), index: i.index })));
+        const exec = this.executorOf(v);
+        const content = exec.contentKey ? await this.task(v, false, () => exec.contentKey!(v, this.venv)) : undefined;
+        return cacheKey(v.digest, inputs, content);
+      })();
+      settleQuietly(p);
+      this.keys.set(v, p);
+    }
+    return p;
+  }
+
+  /** An op kind nothing runs is that vertex's failure, reported like any other. */
+  private executorOf(v: GraphVertex): OpExecutor {
+    try {
+      return this.executorFor(v.op);
+    } catch (err) {
+      this.fail(v, err);
+      this.emit({ type: 'vertex.error', digest: v.digest, name: v.name, time: Date.now(), error: err instanceof Error ? err.message : String(err) });
+      throw err;
+    }
+  }
+
+  private async lookup(v: GraphVertex): Promise<void> {
+    if (this.opts.noCache || v.metadata.ignoreCache) return;
+    const hit = await this.cache.lookup(await this.keyOf(v), this.env.snapshotter);
+    if (!hit) return;
+    this.hits.set(v, hit);
+    this.emit({ type: 'vertex.cached', digest: v.digest, name: v.name, time: Date.now() });
+  }
+
+  private resultsOf(v: GraphVertex): Promise<OpResult[]> {
+    let p = this.results.get(v);
+    if (!p) {
+      const hit = this.hits.get(v);
+      p = hit ? Promise.resolve(hit) : this.execute(v);
+      settleQuietly(p);
+      this.results.set(v, p);
+    }
+    return p;
+  }
+
+  private async execute(v: GraphVertex): Promise<OpResult[]> {
+    const inputs = await Promise.all(v.inputs.map(async (i) => this.pick(v, i.vertex, await this.resultsOf(i.vertex), i.index)));
+    const key = await this.keyOf(v);
+    const exec = this.executorOf(v);
+    return this.task(v, true, async () => {
+      const started = Date.now();
+      this.emit({ type: 'vertex.start', digest: v.digest, name: v.name, time: started });
+      const results = await exec.run(v, inputs, this.venv, (stream, chunk) => this.log(v, stream, chunk));
+      await this.cache.record(key, results);
+      const now = Date.now();
+      this.emit({ type: 'vertex.done', digest: v.digest, name: v.name, time: now, durationMs: now - started });
+      return results;
+    });
+  }
+
+  private pick(v: GraphVertex, from: GraphVertex, results: OpResult[], index: number): OpResult {
+    const r = results[index];
+    if (!r) throw new Error(`${v.name} reads output ${index} of ${from.name}, which returned ${results.length}`);
+    return r;
+  }
+
+  /** Queued work for `v`: it does not start once the solve is cancelled, and its failure cancels the solve. */
+  private task<T>(v: GraphVertex, announced: boolean, fn: () => Promise<T>): Promise<T> {
+    return this.queue.add(async () => {
+      this.ctrl.signal.throwIfAborted();
+      const work = fn();
+      this.running.add(work);
+      try {
+        return await work;
+      } catch (err) {
+        const cancelled = this.ctrl.signal.aborted;
+        this.fail(v, err);
+        const message = cancelled ? 'cancelled' : err instanceof Error ? err.message : String(err);
+        if (announced || !cancelled) this.emit({ type: 'vertex.error', digest: v.digest, name: v.name, time: Date.now(), error: message });
+        throw err;
+      } finally {
+        this.running.delete(work);
+      }
+    }, { throwOnTimeout: true });
+  }
+
+  private log(v: GraphVertex, stream: 'stdout' | 'stderr', chunk: Buffer): void {
+    let tail = this.tails.get(v);
+    if (!tail) this.tails.set(v, (tail = new Tail()));
+    const data = tail.push(stream, chunk);
+    if (data) this.emit({ type: 'vertex.log', digest: v.digest, stream, data, time: Date.now() });
+  }
+}
+
+/** A rejected promise nobody awaits yet must not crash the process; awaiting it still throws. */
+function settleQuietly(p: Promise<unknown>): void {
+  p.catch(() => undefined);
+}
+
+/** The last lines a step wrote (both streams), for the error report; decodes UTF-8 across chunks. */
+class Tail {
+  private readonly decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  private readonly partial = { stdout: '', stderr: '' };
+  private readonly done: string[] = [];
+
+  push(stream: 'stdout' | 'stderr', chunk: Buffer): string {
+    const text = this.decoders[stream].write(chunk);
+    const parts = (this.partial[stream] + text).split('\n');
+    this.partial[stream] = parts.pop() ?? '';
+    this.done.push(...parts);
+    if (this.done.length > TAIL_LINES) this.done.splice(0, this.done.length - TAIL_LINES);
+    return text;
+  }
+
+  lines(): string[] {
+    const open = [this.partial.stdout, this.partial.stderr].filter((s) => s !== '');
+    return [...this.done, ...open].slice(-TAIL_LINES);
+  }
+}

@@ -1,0 +1,48 @@
+// The types the solver core and the op executors share: what an op runs in (SolveEnv), what it
+// returns (OpResult), how it plugs in (OpExecutor) and the progress events a solve emits.
+import type { Op } from './llb/types.js';
+import type { Store } from '../snapshotter/store.js';
+import type { Snapshotter } from '../snapshotter/snapshots.js';
+import type { Platform } from '../snapshotter/oci.js';
+
+/** A committed snapshot key; null = empty (scratch). */
+export interface OpResult {
+  snapshot: string | null;
+}
+
+/** Everything an op executor may use. */
+export interface SolveEnv {
+  store: Store;
+  snapshotter: Snapshotter;
+  root: string;
+  /** The local source named "context" (other local names → error). */
+  contextDir: string;
+  /** --secret id → bytes (never written to a layer, cache or log). */
+  secrets: Map<string, Buffer>;
+  signal: AbortSignal;
+  platform: Platform;
+  emit(e: SolveEvent): void;
+}
+
+export interface VertexInfo {
+  digest: string;
+  op: Op;
+  /** llb.customname or a derived name. */
+  name: string;
+  inputs: { vertex: VertexInfo; index: number }[];
+}
+
+export interface OpExecutor {
+  /** Extra cache-key material known before running: the content checksum of the selected context files, an image's manifest digest. */
+  contentKey?(v: VertexInfo, env: SolveEnv): Promise<string | undefined>;
+  /** Runs the op on its inputs' results (in `op.inputs` order) and returns one result per output index. */
+  run(v: VertexInfo, inputs: OpResult[], env: SolveEnv, log: (stream: 'stdout' | 'stderr', chunk: Buffer) => void): Promise<OpResult[]>;
+}
+
+export type SolveEvent =
+  | { type: 'vertex.start'; digest: string; name: string; time: number }
+  | { type: 'vertex.cached'; digest: string; name: string; time: number }
+  | { type: 'vertex.done'; digest: string; name: string; time: number; durationMs: number }
+  | { type: 'vertex.error'; digest: string; name: string; time: number; error: string }
+  | { type: 'vertex.log'; digest: string; stream: 'stdout' | 'stderr'; data: string; time: number }
+  | { type: 'export.start' | 'export.done'; what: string; time: number };

@@ -1,0 +1,114 @@
+// The local source over a real context dir: include/exclude selection, a content key that follows
+// content and not mtimes, the metadata cache, and a snapshot holding exactly the selected files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { lstat, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Op } from '../../../solver/llb/types.js';
+import { executorFor } from '../../../solver/executors/index.js';
+import { LocalSourceError } from '../../../solver/executors/errors.js';
+import { listTree, openFixture, vertex, withView, writeTree } from './fixture.js';
+
+const localOp = (attrs: Record<string, string[]>, name = 'context'): Op => ({
+  source: {
+    identifier: `local://${name}`,
+    attrs: Object.fromEntries(Object.entries(attrs).map(([k, v]) => [k, JSON.stringify(v)])),
+  },
+});
+
+async function withContext(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-ctx-'));
+  try {
+    await writeTree(dir, {
+      'app/main.go': 'package main',
+      'app/main_test.go': 'package main // test',
+      'app/vendor/lib.go': 'package lib',
+      'docs/README.md': '# docs',
+      'notes.tmp': 'scratch',
+      'Dockerfile': 'FROM scratch',
+      'escape': { link: '/etc/passwd' },
+    });
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+test('a local source selects included, not excluded files, with the parents that reach them', async () => {
+  await withContext(async (ctx) => {
+    const fx = await openFixture({ contextDir: ctx });
+    try {
+      const v = vertex(localOp({ 'local.includepattern': ['app', 'escape', 'notes.tmp'], 'local.excludepatterns': ['**/*_test.go', '*.tmp'] }));
+      const [res] = await executorFor(v.op).run(v, [], fx.env, () => undefined);
+      const files = await withView(fx, res!.snapshot!, (d) => listTree(d));
+      assert.deepEqual(files, {
+        app: '/',
+        'app/main.go': 'package main',
+        'app/vendor': '/',
+        'app/vendor/lib.go': 'package lib',
+        // A link out of the context is kept as a link, never followed to the host's file.
+        escape: '-> /etc/passwd',
+      });
+      const owner = await withView(fx, res!.snapshot!, (d) => lstat(path.join(d, 'app/main.go')));
+      assert.deepEqual([owner.uid, owner.gid], [0, 0]);
+
+      // Excludes alone (a .dockerignore): everything else, with `!` exceptions honoured.
+      const v2 = vertex(localOp({ 'local.excludepatterns': ['docs', 'app', '!app/main.go', 'escape'] }));
+      const [res2] = await executorFor(v2.op).run(v2, [], fx.env, () => undefined);
+      assert.deepEqual(await withView(fx, res2!.snapshot!, (d) => listTree(d)), {
+        Dockerfile: 'FROM scratch', app: '/', 'app/main.go': 'package main', 'notes.tmp': 'scratch',
+      });
+    } finally {
+      await fx.cleanup();
+    }
+  });
+});
+
+test('the content key changes with content and selection, never with mtimes alone', async () => {
+  await withContext(async (ctx) => {
+    const fx = await openFixture({ contextDir: ctx });
+    try {
+      const v = vertex(localOp({ 'local.includepattern': ['app'] }));
+      const key = () => executorFor(v.op).contentKey!(v, fx.env);
+      const k1 = await key();
+      assert.match(k1!, /^sha256:[0-9a-f]{64}$/);
+
+      await utimes(path.join(ctx, 'app/main.go'), new Date('2001-01-01'), new Date('2001-01-01'));
+      assert.equal(await key(), k1, 'an mtime-only change must not change the key');
+
+      await writeFile(path.join(ctx, 'app/main.go'), 'package main // edited');
+      const k2 = await key();
+      assert.notEqual(k2, k1);
+
+      // A file outside the selection does not count.
+      await writeFile(path.join(ctx, 'docs/README.md'), 'changed');
+      assert.equal(await key(), k2);
+
+      // The digests are cached by path+size+mtime+inode: a same-size edit that restores the mtime
+      // is (by design) not re-read, which proves the cache is used.
+      const p = path.join(ctx, 'app/main.go');
+      const when = new Date('2002-02-02T00:00:00Z');
+      await utimes(p, when, when);
+      assert.equal(await key(), k2);
+      await writeFile(p, 'package main // EDITED');
+      await utimes(p, when, when);
+      assert.equal(await key(), k2);
+      const cache = JSON.parse(await readFile(path.join(fx.root, 'cache', 'context-meta.json'), 'utf8')) as { files: Record<string, string>; digests?: unknown };
+      assert.equal(cache.digests, undefined, 'GC must not read these digests as blob roots');
+      assert.ok(Object.keys(cache.files).some((k) => k.startsWith(`${p}\0`)));
+    } finally {
+      await fx.cleanup();
+    }
+  });
+});
+
+test('a local source other than "context" is a user-facing error', async () => {
+  const fx = await openFixture();
+  try {
+    const v = vertex(localOp({}, 'dockerfile'));
+    await assert.rejects(executorFor(v.op).run(v, [], fx.env, () => undefined), (err: unknown) => err instanceof LocalSourceError && /"dockerfile"/.test(err.message));
+  } finally {
+    await fx.cleanup();
+  }
+});
