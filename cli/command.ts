@@ -15,5 +15,7 @@ export interface Command {
   summary: string;
   /** The usage block printed for `kiln <name> --help` and after a flag error. */
   usage: string;
+  /** True when arguments after the first positional are a command line of their own (run, exec). */
+  passesArgsThrough?: boolean;
   run(argv: string[], io: CliIO): Promise<number>;
 }

@@ -23,7 +23,11 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     return 2;
   }
   const args = cmd.name.includes(' ') ? rest.slice(1) : rest;
-  if (args.includes('--help') || args.includes('-h')) {
+  // For commands that take a command line (`kiln run IMAGE CMD --help`) a help flag after the
+  // first positional belongs to that command line, not to kiln.
+  const helpAt = args.findIndex((a) => a === '--help' || a === '-h');
+  const firstPositional = args.findIndex((a) => !a.startsWith('-'));
+  if (helpAt >= 0 && (firstPositional < 0 || helpAt < firstPositional || !cmd.passesArgsThrough)) {
     io.stdout.write(cmd.usage + '\n');
     return 0;
   }

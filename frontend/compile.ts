@@ -8,7 +8,7 @@ import type { Instruction, ParsedDockerfile, SourceRange, Stage } from './instru
 import { parseTriggers } from './dockerfile.js';
 import type { CompileContext } from './compile-context.js';
 import { DockerfileError } from './errors.js';
-import { Expander, type StageState } from './stage-state.js';
+import { assignEnv, envPairs, Expander, type StageState } from './stage-state.js';
 import { PROXY_ARGS, platformArgs } from './buildargs.js';
 import { cloneConfig, emptyConfig, withDefaultPath } from './image-config.js';
 import { dispatchConfig } from './dispatch-config.js';
@@ -139,7 +139,7 @@ class Compiler implements CompileContext {
     return p;
   }
 
-  private async baseOf(stage: Stage, platform: Platform): Promise<{ state: State; config: ImageConfig; platform: Platform; triggers?: Instruction[] }> {
+  private async baseOf(stage: Stage, platform: Platform): Promise<{ state: State; config: ImageConfig; platform: Platform; env?: [string, string][]; triggers?: Instruction[] }> {
     const from = stage.from;
     const name = this.expand.word(from.image, this.globalLookup, from.range);
     if (name === '') this.fail(from.range, `FROM: the base image name '${from.image}' expands to nothing; set the ARG it uses (with --build-arg or a default)`);
@@ -147,7 +147,7 @@ class Compiler implements CompileContext {
     const parent = this.stageRef(name, stage, from.range, 'FROM');
     if (parent) {
       const ps = await this.compileStage(parent.index);
-      return { state: ps.state, config: cloneConfig(ps.config), platform: from.platform ? platform : ps.platform };
+      return { state: ps.state, config: cloneConfig(ps.config), platform: from.platform ? platform : ps.platform, env: ps.env };
     }
     const ref = this.normalise(name, from.range);
     const resolved = await this.opts.resolveImage?.(ref, platform);
@@ -180,10 +180,13 @@ class Compiler implements CompileContext {
       config: withDefaultPath(base.config),
       platform: base.platform,
       args: new Map(),
+      env: [...(base.env ?? [])],
       shell: base.config.config.Shell ?? DEFAULT_SHELL,
       cmdSet: false,
       usedBuildArgs: this.consumed,
     };
+    // A stage built on a stage keeps its environment (ARG values included), then the config's.
+    for (const [k, v] of envPairs(s.config.config.Env)) assignEnv(s, k, v);
     for (const ins of [...(base.triggers ?? []), ...stage.instructions]) {
       s.step++;
       if (dispatchConfig(this, s, ins)) continue;

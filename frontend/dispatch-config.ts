@@ -2,7 +2,7 @@
 import { constants } from 'node:os';
 import type { Instruction, InstructionOf, CommandForm } from './instructions.js';
 import type { CompileContext } from './compile-context.js';
-import { stageLookup, type StageState } from './stage-state.js';
+import { assignEnv, stageLookup, type StageState } from './stage-state.js';
 import { addHistory, setEnv } from './image-config.js';
 import { parseExposeSpec, PortSpecError } from './ports.js';
 
@@ -29,6 +29,7 @@ export function dispatchArg(ctx: CompileContext, s: StageState, ins: Instruction
       value = ctx.globalArgs.has(decl.name) ? ctx.globalArgs.get(decl.name) : ctx.platformArgs.get(decl.name);
     }
     s.args.set(decl.name, value);
+    if (value !== undefined) assignEnv(s, decl.name, value);
     addHistory(s.config, `ARG ${decl.name}${value !== undefined && decl.default !== undefined ? '=' + value : ''}`, true);
   }
 }
@@ -42,7 +43,10 @@ export function dispatchConfig(ctx: CompileContext, s: StageState, ins: Instruct
     case 'env': {
       // Every pair of one ENV line sees the values from before that line.
       const pairs = ins.pairs.map((p) => ({ key: x(p.key), value: x(p.value) }));
-      for (const p of pairs) setEnv(s.config, p.key, p.value);
+      for (const p of pairs) {
+        setEnv(s.config, p.key, p.value);
+        assignEnv(s, p.key, p.value);
+      }
       addHistory(s.config, `ENV ${pairs.map((p) => `${p.key}=${p.value}`).join(' ')}`, true);
       return true;
     }

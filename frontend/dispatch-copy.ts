@@ -86,7 +86,7 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
     const g = isAdd ? parseGit(src) : undefined;
     if (g) {
       const st = git(g.remote, g.ref, { ...(ins.keepGitDir ? { keepGitDir: true } : {}), ...(g.subdir ? { subdir: g.subdir } : {}) });
-      actions.push({ copy: { from: st, src: '/', dest, ...common, followSymlink: true, dirCopyContents: true, createDestPath: true, allowWildcard: true, allowEmptyWildcard: true, ...(excludes.length ? { excludePatterns: excludes } : {}) } });
+      actions.push({ copy: { from: st, src: '/', dest, ...common, createDestPath: true, ...(excludes.length ? { excludePatterns: excludes } : {}) } });
       continue;
     }
     if (isAdd && isUrl(src)) {
@@ -116,6 +116,8 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
       spec.src = '/';
       spec.includePatterns = [src.replace(/^\/+/, '')];
       spec.dirCopyContents = true;
+      // Without wildcards the path must exist, as BuildKit marks it.
+      if (!/[*?[]/.test(src)) spec.requiredPaths = [path.posix.join('/', src)];
     }
     actions.push({ copy: spec });
   }

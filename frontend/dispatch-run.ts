@@ -10,6 +10,7 @@ import { addHistory } from './image-config.js';
 import { PROXY_ARGS } from './buildargs.js';
 
 const HEREDOC_PIPES = '/dev/pipes/';
+const CACHE_DIR = '/cache';
 const PROXIES: ReadonlySet<string> = new Set(PROXY_ARGS);
 
 /** The argv of a RUN, applying BuildKit's heredoc rules. */
@@ -42,9 +43,17 @@ async function toExecMount(ctx: CompileContext, s: StageState, m: MountSpec, ins
       return { mount: { dest: m.target, input: await from(), ...(selector ? { selector } : {}), readonly: m.readonly, noOutput: true } };
     }
     case 'cache': {
-      const input = m.from !== undefined ? await from() : null;
-      const selector = m.source ? path.posix.join('/', m.source) : undefined;
-      return { mount: { dest: m.target, input, ...(selector ? { selector } : {}), readonly: m.readonly, noOutput: true, type: 'cache', cache: { id: m.id ?? m.target, sharing: m.sharing ?? 'shared' } } };
+      let input = m.from !== undefined ? await from() : null;
+      let selector = m.source ? path.posix.join('/', m.source) : undefined;
+      if (!selector && m.explicit?.owner) {
+        // The cache dir's owner and mode come from a directory made for it, as BuildKit does.
+        const owner = { user: { id: m.uid ?? 0 }, group: { id: m.gid ?? 0 } };
+        input = file(input, [{ mkdir: { path: CACHE_DIR, mode: m.mode ?? 0o755, owner } }], ctx.opOptions(s, `cache mount ${m.target}`));
+        selector = CACHE_DIR;
+      }
+      // BuildKit's id is "<namespace>/<id>", with an empty namespace unless configured.
+      const id = `/${m.id ?? path.posix.normalize(m.target)}`;
+      return { mount: { dest: m.target, input, ...(selector ? { selector } : {}), readonly: m.readonly, noOutput: true, type: 'cache', cache: { id, sharing: m.sharing ?? 'shared' } } };
     }
     case 'tmpfs':
       return { mount: { dest: m.target, input: null, noOutput: true, type: 'tmpfs', tmpfs: m.size !== undefined ? { size: m.size } : {} } };
@@ -56,7 +65,7 @@ async function toExecMount(ctx: CompileContext, s: StageState, m: MountSpec, ins
       return { ...(secretEnv ? { secretEnv } : {}), mount: { dest: m.target, input: null, noOutput: true, type: 'secret', secret: { ...opt, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400 } } };
     }
     case 'ssh':
-      return { mount: { dest: m.target, input: null, noOutput: true, type: 'ssh', ssh: { id: m.id ?? 'default', uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: !m.required } } };
+      return { mount: { dest: m.target, input: null, noOutput: true, type: 'ssh', ssh: { id: m.explicit?.id ? m.id ?? '' : '', uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: !m.required } } };
   }
 }
 
@@ -71,13 +80,6 @@ function proxyEnv(buildArgs: Map<string, string>): ProxyEnv | undefined {
   return Object.keys(p).length ? p : undefined;
 }
 
-/** The process environment: the image's ENV, then ARG values the ENV does not shadow. */
-function runEnv(s: StageState): string[] {
-  const env = [...(s.config.config.Env ?? [])];
-  const names = new Set(env.map((e) => e.split('=', 1)[0]));
-  for (const [k, v] of s.args) if (v !== undefined && !names.has(k)) env.push(`${k}=${v}`);
-  return env;
-}
 
 export async function dispatchRun(ctx: CompileContext, s: StageState, ins: InstructionOf<'run'>): Promise<void> {
   const lookup = stageLookup(s);
@@ -101,7 +103,7 @@ export async function dispatchRun(ctx: CompileContext, s: StageState, ins: Instr
   const result = exec({
     ...ctx.opOptions(s, ins.original),
     args,
-    env: runEnv(s),
+    env: s.env.map(([k, v]) => `${k}=${v}`),
     cwd: s.config.config.WorkingDir || '/',
     ...(s.config.config.User ? { user: s.config.config.User } : {}),
     network: network as 'default' | 'none' | 'host',

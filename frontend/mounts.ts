@@ -26,6 +26,8 @@ export interface MountSpec {
   size?: number;
   /** Name of the environment variable a secret is exposed as. */
   env?: string;
+  /** Which defaults the user overrode: BuildKit's LLB differs for them (an ssh id, a cache dir's owner). */
+  explicit?: { id?: true; owner?: true };
 }
 
 const types: readonly MountType[] = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'];
@@ -163,6 +165,7 @@ export function parseMount(value: string, range: SourceRange, sshIndex = 0): Mou
     if (spec.target === '') fail(`type=${type} mounts need a target: add target=<path in the container>`);
   };
   const fileOwner = (mode: number): void => {
+    if (given.has('mode') || given.has('uid') || given.has('gid')) spec.explicit = { ...spec.explicit, owner: true };
     spec.mode = uint32('mode', 8) ?? mode;
     spec.uid = uint32('uid', 10) ?? 0;
     spec.gid = uint32('gid', 10) ?? 0;
@@ -204,6 +207,7 @@ export function parseMount(value: string, range: SourceRange, sshIndex = 0): Mou
     }
     case 'ssh':
       spec.id = given.get('id') || 'default';
+      if (given.get('id')) spec.explicit = { ...spec.explicit, id: true };
       if (spec.target === '') spec.target = `/run/buildkit/ssh_agent.${sshIndex}`;
       spec.required = required ?? false;
       fileOwner(0o600);

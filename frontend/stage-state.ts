@@ -5,7 +5,6 @@ import type { State } from '../solver/llb/builder.js';
 import type { Stage, SourceRange } from './instructions.js';
 import { ShellLexer, type EnvLookup } from './expand.js';
 import { DockerfileError } from './errors.js';
-import { getEnv } from './image-config.js';
 
 export interface StageState {
   stage: Stage;
@@ -19,6 +18,12 @@ export interface StageState {
   platform: Platform;
   /** ARGs declared in this stage, in order; undefined = declared without a value. */
   args: Map<string, string | undefined>;
+  /**
+   * The environment RUN and word expansion see, in BuildKit's order: the base's env, then every
+   * ENV and every ARG with a value as they come, the latest assignment of a name moved last.
+   * The image config's Env holds ENV only.
+   */
+  env: [string, string][];
   shell: string[];
   /** Set once CMD appears in this stage: ENTRYPOINT then keeps it (Docker's rule). */
   cmdSet: boolean;
@@ -26,9 +31,25 @@ export interface StageState {
   usedBuildArgs: Set<string>;
 }
 
-/** ENV wins over ARG of the same name, as the Dockerfile reference says. */
+/** The latest ENV or ARG assignment of a name wins, as in BuildKit. */
 export function stageLookup(s: StageState): EnvLookup {
-  return (name) => getEnv(s.config, name) ?? s.args.get(name);
+  return (name) => {
+    for (let i = s.env.length - 1; i >= 0; i--) if (s.env[i]![0] === name) return s.env[i]![1];
+    return undefined;
+  };
+}
+
+export function assignEnv(s: StageState, key: string, value: string): void {
+  s.env = s.env.filter(([k]) => k !== key);
+  s.env.push([key, value]);
+}
+
+/** `K=V` entries of an image config's Env as pairs. */
+export function envPairs(env: string[] | undefined): [string, string][] {
+  return (env ?? []).map((e) => {
+    const eq = e.indexOf('=');
+    return eq < 0 ? [e, ''] : [e.slice(0, eq), e.slice(eq + 1)];
+  });
 }
 
 /** Expands words for one instruction and turns expansion failures into Dockerfile errors. */

@@ -61,9 +61,12 @@ function kindOf(field: protobuf.Field, typeName: string): Kind {
 function planOf(type: protobuf.Type): Plan {
   const cached = plans.get(type);
   if (cached) return cached;
+  // Go's protobuf runtime writes oneof members after all other fields ("to preserve
+  // compatibility with historic wire output"), so Op is inputs, platform, constraints, then its
+  // op type; digests match BuildKit's only in that order.
   const fields = type.fieldsArray
     .slice()
-    .sort((a, b) => a.id - b.id)
+    .sort((a, b) => Number(a.partOf !== null) - Number(b.partOf !== null) || a.id - b.id)
     .map((f): FieldPlan => {
       const plan: FieldPlan = {
         id: f.id,

@@ -79,7 +79,8 @@ export function file(base: State, actions: FileActionSpec[], opts?: OpOptions): 
         src: normalizePath(c.src, false),
         dest: normalizePath(c.dest, true),
         owner: chown(c.owner, baseIndex),
-        mode: c.mode ?? -1,
+        // A symbolic mode travels alone in modeStr; -1 marks "no mode" only when neither is set.
+        mode: c.mode ?? (c.modeStr ? undefined : -1),
         followSymlink: c.followSymlink,
         dirCopyContents: c.dirCopyContents,
         attemptUnpackDockerCompatibility: c.attemptUnpackDockerCompatibility,

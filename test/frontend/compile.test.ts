@@ -136,7 +136,7 @@ test('RUN: mounts, network, security, heredoc with a shebang runs as a mounted f
   assert.equal(run!.security, 1, 'INSECURE');
   const byDest = new Map((run!.mounts ?? []).map((m) => [m.dest, m]));
   assert.equal(byDest.get('/root/.cache')?.mountType, 3);
-  assert.equal(byDest.get('/root/.cache')?.cacheOpt?.id, '/root/.cache');
+  assert.equal(byDest.get('/root/.cache')?.cacheOpt?.id, '//root/.cache', "BuildKit's '<namespace>/<id>' with the target as id");
   assert.equal(byDest.get('/root/.cache')?.cacheOpt?.sharing, 2);
   assert.equal(byDest.get('/t')?.selector, '/bin');
   assert.equal(byDest.get('/t')?.readonly, true);

@@ -19,7 +19,7 @@ const good: Array<[string, MountSpec, number?]> = [
   ['type=bind,"target=say ""hi"""', { type: 'bind', target: 'say "hi"', readonly: true }],
   // cache: rw, id = target, shared, 0755, root-owned
   ['type=cache,target=/root/.cache', { type: 'cache', target: '/root/.cache', readonly: false, id: '/root/.cache', sharing: 'shared', mode: 0o755, uid: 0, gid: 0 }],
-  ['type=cache,target=/c,id=go,sharing=LOCKED,mode=0700,uid=1000,gid=100,ro', { type: 'cache', target: '/c', readonly: true, id: 'go', sharing: 'locked', mode: 0o700, uid: 1000, gid: 100 }],
+  ['type=cache,target=/c,id=go,sharing=LOCKED,mode=0700,uid=1000,gid=100,ro', { type: 'cache', target: '/c', readonly: true, id: 'go', sharing: 'locked', mode: 0o700, uid: 1000, gid: 100, explicit: { owner: true } }],
   ['type=cache,target=/c,sharing=private,from=seed,source=/s,readonly=false', { type: 'cache', target: '/c', source: '/s', from: 'seed', readonly: false, id: '/c', sharing: 'private', mode: 0o755, uid: 0, gid: 0 }],
   // tmpfs: rw, size in bytes
   ['type=tmpfs,target=/tmp', { type: 'tmpfs', target: '/tmp', readonly: false }],
@@ -31,12 +31,12 @@ const good: Array<[string, MountSpec, number?]> = [
   ['type=secret,id=npmrc', { type: 'secret', target: '/run/secrets/npmrc', readonly: true, id: 'npmrc', mode: 0o400, uid: 0, gid: 0, required: false }],
   ['type=secret,target=/root/.aws/credentials', { type: 'secret', target: '/root/.aws/credentials', readonly: true, id: 'credentials', mode: 0o400, uid: 0, gid: 0, required: false }],
   ['type=secret,source=tok,required', { type: 'secret', target: '/run/secrets/tok', readonly: true, id: 'tok', mode: 0o400, uid: 0, gid: 0, required: true }],
-  ['type=secret,id=tok,env=TOKEN,required=false,mode=0440,uid=1,gid=2', { type: 'secret', target: '', readonly: true, id: 'tok', env: 'TOKEN', mode: 0o440, uid: 1, gid: 2, required: false }],
+  ['type=secret,id=tok,env=TOKEN,required=false,mode=0440,uid=1,gid=2', { type: 'secret', target: '', readonly: true, id: 'tok', env: 'TOKEN', mode: 0o440, uid: 1, gid: 2, required: false, explicit: { owner: true } }],
   ['type=secret,id=tok,env=TOKEN,target=/t', { type: 'secret', target: '/t', readonly: true, id: 'tok', env: 'TOKEN', mode: 0o400, uid: 0, gid: 0, required: false }],
   // ssh: id default, numbered agent socket, 0600
   ['type=ssh', { type: 'ssh', target: '/run/buildkit/ssh_agent.0', readonly: true, id: 'default', mode: 0o600, uid: 0, gid: 0, required: false }],
-  ['type=ssh,id=github,required=true', { type: 'ssh', target: '/run/buildkit/ssh_agent.2', readonly: true, id: 'github', mode: 0o600, uid: 0, gid: 0, required: true }, 2],
-  ['type=ssh,target=/agent.sock,mode=0666', { type: 'ssh', target: '/agent.sock', readonly: true, id: 'default', mode: 0o666, uid: 0, gid: 0, required: false }],
+  ['type=ssh,id=github,required=true', { type: 'ssh', target: '/run/buildkit/ssh_agent.2', readonly: true, id: 'github', mode: 0o600, uid: 0, gid: 0, required: true, explicit: { id: true } }, 2],
+  ['type=ssh,target=/agent.sock,mode=0666', { type: 'ssh', target: '/agent.sock', readonly: true, id: 'default', mode: 0o666, uid: 0, gid: 0, required: false, explicit: { owner: true } }],
 ];
 
 for (const [value, expected, sshIndex] of good) {

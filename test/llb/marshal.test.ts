@@ -13,13 +13,14 @@ const ascii = (s: string): number[] => [...Buffer.from(s, 'latin1')];
 
 test('a docker-image source op has the bytes assembled by hand from the field numbers', () => {
   const id = 'docker-image://docker.io/library/busybox:latest'; // 47 bytes
+  // Go writes oneof members (the op type) after the other fields, whatever their numbers.
   const expected = Uint8Array.from([
-    0x1a, 49, //                     Op.source (3, LEN), 49 bytes
-    0x0a, 47, ...ascii(id), //       SourceOp.identifier (1, LEN)
     0x52, 14, //                     Op.platform (10, LEN), 14 bytes
     0x0a, 5, ...ascii('amd64'), //   Platform.Architecture (1)
     0x12, 5, ...ascii('linux'), //   Platform.OS (2)
     0x5a, 0, //                      Op.constraints (11, LEN): set, empty, still written
+    0x1a, 49, //                     Op.source (3, LEN), 49 bytes
+    0x0a, 47, ...ascii(id), //       SourceOp.identifier (1, LEN)
   ]);
   const out = image('docker.io/library/busybox:latest', { platform: { os: 'linux', architecture: 'amd64' } });
   assert.equal(hex(out.vertex.marshal()), hex(expected));
