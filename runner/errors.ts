@@ -120,3 +120,13 @@ export class RuntimeError extends Error {
     this.name = 'RuntimeError';
   }
 }
+
+/** `kill -s` naming no signal this machine has. */
+export class UnknownSignalError extends Error {
+  readonly code = 'KILN_UNKNOWN_SIGNAL';
+  readonly userFacing = true;
+  constructor(readonly signal: string) {
+    super(`unknown signal "${signal}"; use a name such as SIGTERM, TERM or KILL, or a number`);
+    this.name = 'UnknownSignalError';
+  }
+}

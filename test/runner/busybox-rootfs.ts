@@ -53,8 +53,8 @@ export async function mountsUnder(dir: string): Promise<string[]> {
   return info.split('\n').map((l) => l.split(' ')[4] ?? '').filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
 }
 
-/** Container cgroups left under any hierarchy's kiln/ directory. */
-export async function leftoverCgroups(): Promise<string[]> {
+/** Container cgroups under any hierarchy's kiln/ directory. */
+async function kilnCgroups(): Promise<string[]> {
   const found: string[] = [];
   for (const h of await readdir('/sys/fs/cgroup').catch(() => [] as string[])) {
     for (const base of [path.join('/sys/fs/cgroup', h, 'kiln'), path.join('/sys/fs/cgroup', 'kiln')]) {
@@ -63,4 +63,13 @@ export async function leftoverCgroups(): Promise<string[]> {
     }
   }
   return [...new Set(found)];
+}
+
+// Containers of other kiln processes on this machine (a developer's, or another test file's
+// detached ones) may hold cgroups now; only the ones that appear during these tests count.
+const preexisting = new Set(await kilnCgroups());
+
+/** Container cgroups created since this file was loaded and still there. */
+export async function leftoverCgroups(): Promise<string[]> {
+  return (await kilnCgroups()).filter((d) => !preexisting.has(d));
 }

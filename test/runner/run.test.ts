@@ -1,7 +1,7 @@
 // runContainer with real namespaces, mounts and cgroups on a busybox rootfs: isolation, users,
 // exit codes and signals, stdio, limits, and nothing left behind.
 
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -34,9 +34,6 @@ const sh = (script: string, spec: Partial<ContainerSpec> = {}, io: Parameters<ty
 
 describe('runContainer', { skip: busyboxMissing }, () => {
   const hostHostname = os.hostname();
-  before(async () => {
-    assert.deepEqual(await leftoverCgroups(), [], 'cgroups left over from an earlier run');
-  });
   // Each test gets a fresh rootfs and must leave no mount and no cgroup behind.
   afterEach(async () => {
     assert.deepEqual(await mountsUnder(fx.dir), []);

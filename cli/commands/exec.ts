@@ -1,0 +1,79 @@
+// `kiln exec`: run a command in a running container.
+import path from 'node:path';
+import type { Command, CliIO } from '../command.js';
+import { UsageError, renderError } from '../errors.js';
+import { parseLeadingFlags } from '../leading-flags.js';
+import { rootUsage } from '../store-flags.js';
+import { resolveRoot } from '../../snapshotter/root.js';
+import { envEntry } from '../../runner/command-line.js';
+import { execInContainer } from '../../runner/container-exec.js';
+import { ContainerStore } from '../../runner/containers.js';
+import { InvalidRunFlagError } from '../../runner/errors.js';
+
+const usage = `Usage: kiln exec [OPTIONS] CONTAINER COMMAND [ARG...]
+
+Execute a command in a running container
+
+Options:
+  -e, --env K=V        Set an environment variable
+  -i, --interactive    Keep STDIN open
+  -t, --tty            Use kiln's own terminal for the command
+  -u, --user USER      name|uid[:group|gid]
+  -w, --workdir DIR    Working directory inside the container
+${rootUsage}`;
+
+const options = {
+  env: { type: 'string', short: 'e', multiple: true },
+  interactive: { type: 'boolean', short: 'i' },
+  tty: { type: 'boolean', short: 't' },
+  user: { type: 'string', short: 'u' },
+  workdir: { type: 'string', short: 'w' },
+  root: { type: 'string' },
+} as const;
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseLeadingFlags(argv, options);
+  } catch (err) {
+    throw new UsageError((err as Error).message, usage);
+  }
+  const { values: v, rest } = parsed;
+  const [ref, ...args] = rest;
+  if (ref === undefined || args.length === 0) throw new UsageError('exec needs a container and a command', usage);
+  if (v.workdir !== undefined && !v.workdir.startsWith('/')) throw new InvalidRunFlagError('-w', v.workdir, 'the working directory must be an absolute path');
+  const env: string[] = [];
+  for (const e of v.env ?? []) {
+    const entry = envEntry('-e', e, io.env);
+    if (entry !== undefined) env.push(entry);
+  }
+  const containers = new ContainerStore(resolveRoot(v.root ? path.resolve(io.cwd, v.root) : undefined, io.env));
+  return execInContainer(
+    await containers.get(ref),
+    {
+      args,
+      env,
+      ...(v.workdir !== undefined ? { cwd: v.workdir } : {}),
+      ...(v.user !== undefined ? { user: v.user } : {}),
+      stdin: v.interactive ?? false,
+      tty: v.tty ?? false,
+    },
+    io,
+  );
+}
+
+export const execCommand: Command = {
+  name: 'exec',
+  passesArgsThrough: true,
+  summary: 'Execute a command in a running container',
+  usage,
+  async run(argv, io) {
+    try {
+      return await run(argv, io);
+    } catch (err) {
+      // As docker exec: 125 is kiln's own failure, the command's status otherwise.
+      io.stderr.write(renderError(err));
+      return 125;
+    }
+  },
+};

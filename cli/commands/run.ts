@@ -1,0 +1,171 @@
+// `kiln run`: create a container from an image and run it, in the foreground or detached (-d).
+import { readFile } from 'node:fs/promises';
+import type { Command, CliIO } from '../command.js';
+import { UsageError, renderError } from '../errors.js';
+import { parseLeadingFlags } from '../leading-flags.js';
+import { openStore, rootUsage } from '../store-flags.js';
+import { openSnapshotter } from '../../snapshotter/snapshots.js';
+import { envEntry, parseBytes, parseEnvFile, parseNumber, parseTmpfs, parseVolume } from '../../runner/command-line.js';
+import { createContainer } from '../../runner/container-create.js';
+import { VALID_NAME } from '../../runner/containers.js';
+import { startDetached } from '../../runner/detach.js';
+import { InvalidRunFlagError } from '../../runner/errors.js';
+import { superviseContainer } from '../../runner/supervise.js';
+import type { ContainerLimits } from '../../runner/spec.js';
+
+const usage = `Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]
+
+Create and run a new container from an image
+
+Options:
+      --cpu-shares N     CPU shares (relative weight)
+      --cpus C           Number of CPUs
+  -d, --detach           Run in the background and print the container ID
+      --entrypoint E     Overwrite the image's ENTRYPOINT (and drop its CMD)
+  -e, --env K=V          Set an environment variable (K alone passes kiln's value)
+      --env-file F       Read environment variables from a file
+      --hostname H       Container host name
+  -i, --interactive      Keep STDIN open
+      --memory M         Memory limit (512m, 1g)
+      --memory-swap M    Memory plus swap limit; -1 for unlimited swap
+      --name N           Name the container
+      --network N        host (default) or none
+      --pids-limit N     Limit the number of processes (-1 for unlimited)
+      --rm               Remove the container when it exits
+      --runtime R        kiln (default, kiln's own helper) or runc
+      --tmpfs DST[:OPT]  Mount a tmpfs
+  -t, --tty              Allocate a pseudo-TTY
+  -u, --user USER        name|uid[:group|gid]
+  -v, --volume SRC:DST[:ro]  Bind mount a host path
+  -w, --workdir DIR      Working directory inside the container
+${rootUsage}
+
+Exit status: the command's own, 125 when kiln fails, 126/127 when the command cannot be run.`;
+
+const options = {
+  'cpu-shares': { type: 'string' },
+  cpus: { type: 'string' },
+  detach: { type: 'boolean', short: 'd' },
+  entrypoint: { type: 'string' },
+  env: { type: 'string', short: 'e', multiple: true },
+  'env-file': { type: 'string', multiple: true },
+  hostname: { type: 'string' },
+  interactive: { type: 'boolean', short: 'i' },
+  memory: { type: 'string', short: 'm' },
+  'memory-swap': { type: 'string' },
+  name: { type: 'string' },
+  network: { type: 'string' },
+  'pids-limit': { type: 'string' },
+  rm: { type: 'boolean' },
+  runtime: { type: 'string' },
+  tmpfs: { type: 'string', multiple: true },
+  tty: { type: 'boolean', short: 't' },
+  user: { type: 'string', short: 'u' },
+  volume: { type: 'string', short: 'v', multiple: true },
+  workdir: { type: 'string', short: 'w' },
+  root: { type: 'string' },
+} as const;
+
+/** Docker's exit status for a failure of the tool itself rather than of the command. */
+const KILN_FAILED = 125;
+
+type Values = ReturnType<typeof parseLeadingFlags<typeof options>>['values'];
+
+function limitsFrom(v: Values): ContainerLimits {
+  return {
+    ...(v.memory !== undefined ? { memory: parseBytes('--memory', v.memory) } : {}),
+    ...(v['memory-swap'] !== undefined ? { memorySwap: parseBytes('--memory-swap', v['memory-swap'], true) } : {}),
+    ...(v.cpus !== undefined ? { cpus: parseNumber('--cpus', v.cpus, false) } : {}),
+    ...(v['cpu-shares'] !== undefined ? { cpuShares: parseNumber('--cpu-shares', v['cpu-shares'], true) } : {}),
+    ...(v['pids-limit'] !== undefined ? { pidsLimit: parseNumber('--pids-limit', v['pids-limit'], true) } : {}),
+  };
+}
+
+async function envFrom(v: Values, io: CliIO): Promise<string[]> {
+  const out: string[] = [];
+  for (const file of v['env-file'] ?? []) {
+    const text = await readFile(file, 'utf8').catch((e: NodeJS.ErrnoException) => {
+      throw new InvalidRunFlagError('--env-file', file, `cannot read it (${e.code ?? e.message})`);
+    });
+    out.push(...parseEnvFile(text, file, io.env));
+  }
+  for (const e of v.env ?? []) {
+    const entry = envEntry('-e', e, io.env);
+    if (entry !== undefined) out.push(entry);
+  }
+  return out;
+}
+
+async function run(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseLeadingFlags(argv, options);
+  } catch (err) {
+    throw new UsageError((err as Error).message, usage);
+  }
+  const { values: v, rest } = parsed;
+  const [image, ...cmd] = rest;
+  if (image === undefined) throw new UsageError('run needs an image', usage);
+  if (v.name !== undefined && !VALID_NAME.test(v.name)) {
+    throw new InvalidRunFlagError('--name', v.name, 'only [a-zA-Z0-9][a-zA-Z0-9_.-]* are allowed');
+  }
+  const network = v.network ?? 'host';
+  if (network !== 'host' && network !== 'none') throw new InvalidRunFlagError('--network', network, 'use host or none');
+  const runtime = v.runtime ?? 'kiln';
+  if (runtime !== 'kiln' && runtime !== 'runc') throw new InvalidRunFlagError('--runtime', runtime, 'use kiln or runc');
+
+  const store = await openStore(v, io);
+  const snapshotter = await openSnapshotter(store.root);
+  const { config } = await createContainer(store, snapshotter, {
+    image,
+    ...(v.name !== undefined ? { name: v.name } : {}),
+    command: { cmd, ...(v.entrypoint !== undefined ? { entrypoint: v.entrypoint } : {}) },
+    env: await envFrom(v, io),
+    ...(v.workdir !== undefined ? { cwd: v.workdir } : {}),
+    ...(v.user !== undefined ? { user: v.user } : {}),
+    ...(v.hostname !== undefined ? { hostname: v.hostname } : {}),
+    network,
+    mounts: [...(v.volume ?? []).map((s) => parseVolume(s, io.cwd)), ...(v.tmpfs ?? []).map(parseTmpfs)],
+    limits: limitsFrom(v),
+    tty: v.tty ?? false,
+    stdin: v.interactive ?? false,
+    runtime,
+    autoRemove: v.rm ?? false,
+  });
+
+  if (v.detach) {
+    await startDetached(store.root, config.id);
+    io.stdout.write(config.id + '\n');
+    return 0;
+  }
+  const stdin = io.stdin as NodeJS.ReadStream;
+  const raw = v.tty === true && v.interactive === true && stdin.isTTY === true;
+  if (raw) stdin.setRawMode(true);
+  try {
+    const result = await superviseContainer(store, snapshotter, config.id, {
+      stdout: (c) => io.stdout.write(c),
+      stderr: (c) => io.stderr.write(c),
+      ...(v.interactive ? { stdin: io.stdin } : {}),
+    });
+    return result.exitCode;
+  } finally {
+    if (raw) stdin.setRawMode(false);
+    if (v.interactive) stdin.pause();
+  }
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  passesArgsThrough: true,
+  summary: 'Create and run a new container from an image',
+  usage,
+  async run(argv, io) {
+    try {
+      return await run(argv, io);
+    } catch (err) {
+      // Docker's convention: 125 when the tool itself failed, so a script can tell it from the command's status.
+      io.stderr.write(renderError(err));
+      return KILN_FAILED;
+    }
+  },
+};
