@@ -130,6 +130,11 @@ class Compiler implements CompileContext {
     }
   }
 
+  /** `name ` in progress names like `[build 2/4] RUN make`; nothing for a one-stage file. */
+  private label(stage: Stage): string {
+    return this.df.stages.length > 1 ? `${stage.name ?? `stage-${stage.index}`} ` : '';
+  }
+
   compileStage(index: number): Promise<StageState> {
     let p = this.stages.get(index);
     if (!p) {
@@ -155,7 +160,8 @@ class Compiler implements CompileContext {
     // A base image's ONBUILD triggers run first in this stage and are not inherited (Docker's rule).
     const triggers = parseTriggers(config.config.OnBuild ?? [], name, this.df.directives.escape);
     delete config.config.OnBuild;
-    return { state: image(resolved?.ref ?? ref, { platform }), config, platform, triggers };
+    const description = { 'llb.customname': `[${this.label(stage)}1/${stage.instructions.length + triggers.length + 1}] FROM ${ref}` };
+    return { state: image(resolved?.ref ?? ref, { platform, description }), config, platform, triggers };
   }
 
   private async runStage(stage: Stage): Promise<StageState> {
@@ -170,10 +176,9 @@ class Compiler implements CompileContext {
       }
     }
     const base = await this.baseOf(stage, platform);
-    const multi = this.df.stages.length > 1;
     const s: StageState = {
       stage,
-      label: multi ? `${stage.name ?? `stage-${stage.index}`} ` : '',
+      label: this.label(stage),
       step: 1,
       steps: stage.instructions.length + (base.triggers?.length ?? 0) + 1,
       state: base.state,
