@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { buildFlagOptions, readBuildFlags } from '../build-flags.js';
-import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
+import { openSnapshots, openStore, rootUsage, snapshotterFlagOptions, snapshotterUsage, storeFlagOptions } from '../store-flags.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress.js';
 import { readBuildInput } from '../../frontend/build-input.js';
 import { parseDockerfile } from '../../frontend/dockerfile.js';
@@ -14,7 +14,6 @@ import { compileDockerfile, type ImageResolver } from '../../frontend/compile.js
 import { hostPlatform } from '../../registry/platform.js';
 import { resolveImage } from '../../snapshotter/image-read.js';
 import { ImageNotFoundError } from '../../snapshotter/errors.js';
-import { openSnapshotter } from '../../snapshotter/snapshots.js';
 import type { Store } from '../../snapshotter/store.js';
 import { solve } from '../../solver/solve.js';
 import { exportImage } from '../../solver/export-image.js';
@@ -38,6 +37,7 @@ Options:
       --iidfile FILE       write the image ID (its config digest) to FILE
       --parallelism N      run at most N steps at once (default: the number of cores)
 ${rootUsage}
+${snapshotterUsage}
 
 Base images come from the local store (kiln import, kiln load); SOURCE_DATE_EPOCH, when set, is
 the image's creation time and clamps file times in its layers.`;
@@ -126,6 +126,7 @@ export const buildCommand: Command = {
       options: {
         ...buildFlagOptions,
         ...storeFlagOptions,
+        ...snapshotterFlagOptions,
         tag: { type: 'string', short: 't', multiple: true },
         secret: { type: 'string', multiple: true },
         label: { type: 'string', multiple: true },
@@ -163,7 +164,7 @@ export const buildCommand: Command = {
     for (const w of compiled.warnings) io.stderr.write(`warning: ${w}\n`);
     if (Object.keys(labels).length) compiled.config.config.Labels = { ...compiled.config.config.Labels, ...labels };
 
-    const snapshotter = await openSnapshotter(store.root, { log: (line) => io.stderr.write(line + '\n') });
+    const snapshotter = await openSnapshots(values, io, store);
     const progress = createProgress(mode, io.stderr as CliIO['stderr'] & { isTTY?: boolean });
     // Ctrl-C cancels the running steps, which release their mounts before the process exits.
     const ctrl = new AbortController();

@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command, CliIO } from '../command.js';
 import { UsageError, renderError } from '../errors.js';
 import { parseLeadingFlags } from '../leading-flags.js';
-import { openStore, rootUsage } from '../store-flags.js';
-import { openSnapshotter } from '../../snapshotter/snapshots.js';
+import { openSnapshots, openStore, rootUsage, snapshotterUsage } from '../store-flags.js';
 import { envEntry, parseBytes, parseEnvFile, parseNumber, parseTmpfs, parseVolume } from '../../runner/command-line.js';
 import { createContainer } from '../../runner/container-create.js';
 import { VALID_NAME } from '../../runner/containers.js';
@@ -39,10 +38,12 @@ Options:
   -v, --volume SRC:DST[:ro]  Bind mount a host path
   -w, --workdir DIR      Working directory inside the container
 ${rootUsage}
+${snapshotterUsage}
 
 Exit status: the command's own, 125 when kiln fails, 126/127 when the command cannot be run.`;
 
 const options = {
+  snapshotter: { type: 'string' },
   'cpu-shares': { type: 'string' },
   cpus: { type: 'string' },
   detach: { type: 'boolean', short: 'd' },
@@ -115,7 +116,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (runtime !== 'kiln' && runtime !== 'runc') throw new InvalidRunFlagError('--runtime', runtime, 'use kiln or runc');
 
   const store = await openStore(v, io);
-  const snapshotter = await openSnapshotter(store.root);
+  const snapshotter = await openSnapshots(v, io, store);
   const { config } = await createContainer(store, snapshotter, {
     image,
     ...(v.name !== undefined ? { name: v.name } : {}),
