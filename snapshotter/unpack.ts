@@ -1,6 +1,7 @@
 // Unpacking an image into committed snapshots, one per layer, keyed by the layer's OCI chainID so
 // every image sharing a base shares its snapshots (used by builds and by `kiln run`).
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { chainIds } from './gc.js';
 import { native } from '../native/binding.js';
 import { SnapshotExistsError } from './errors.js';
 import type { ResolvedImage } from './image-read.js';
@@ -27,16 +28,6 @@ export class LayerDiffIdMismatchError extends Error {
     );
     this.name = 'LayerDiffIdMismatchError';
   }
-}
-
-/** OCI chainIDs: chainID(L0) = diffID0, chainID(Ln) = sha256(chainID(Ln-1) + " " + diffIDn). */
-export function chainIds(diffIds: string[]): string[] {
-  const out: string[] = [];
-  for (const d of diffIds) {
-    const prev = out[out.length - 1];
-    out.push(prev === undefined ? d : `sha256:${createHash('sha256').update(`${prev} ${d}`).digest('hex')}`);
-  }
-  return out;
 }
 
 /**

@@ -3,7 +3,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { storeImage } from '../../exporter/image-fixture.js';
-import { chainIds, LAYER_LABEL } from '../../../snapshotter/unpack.js';
+import { LAYER_LABEL } from '../../../snapshotter/unpack.js';
+import { chainIds } from '../../../snapshotter/gc.js';
 import { executorFor } from '../../../solver/executors/index.js';
 import { SourceImageMissingError } from '../../../solver/executors/errors.js';
 import { listTree, openFixture, vertex, withView } from './fixture.js';
