@@ -16,6 +16,8 @@ interface UserFacing {
   code: string;
   message: string;
   userFacing: true;
+  /** Printed above the message, as is (a failed build step's output and Dockerfile lines). */
+  detail?: string;
 }
 
 export function isUserFacing(err: unknown): err is UserFacing {
@@ -30,7 +32,8 @@ function isArgError(err: unknown): err is Error & { code: string } {
 
 export function renderError(err: unknown): string {
   if (err instanceof UsageError) return `error: ${err.message}${err.usage ? `\n\n${err.usage}` : ''}\n`;
-  if (isUserFacing(err) || isArgError(err)) return `error: ${err.message}\n`;
+  if (isUserFacing(err)) return `${typeof err.detail === 'string' ? err.detail : ''}error: ${err.message}\n`;
+  if (isArgError(err)) return `error: ${err.message}\n`;
   const stack = err instanceof Error ? err.stack ?? String(err) : String(err);
   return `internal error (a bug in kiln; please report it):\n${stack}\n`;
 }

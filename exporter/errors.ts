@@ -50,3 +50,12 @@ export class ImportSourceError extends ExporterError {
     this.name = 'ImportSourceError';
   }
 }
+
+/** A `kiln build --output` value kiln cannot honour: unknown type or key, missing dest, a clash. */
+export class OutputSpecError extends ExporterError {
+  readonly code = 'KILN_OUTPUT_SPEC';
+  constructor(readonly spec: string, detail: string) {
+    super(`--output ${spec}: ${detail}`);
+    this.name = 'OutputSpecError';
+  }
+}

@@ -11,7 +11,7 @@ import type { Store } from '../snapshotter/store.js';
 import { writeDockerArchive } from './docker-archive.js';
 import { isIndexMediaType } from './manifest.js';
 import { writeOciLayout } from './oci-layout.js';
-import type { SavedImage } from './saved-image.js';
+import type { BlobPath, SavedImage } from './saved-image.js';
 import { TarWriter } from './tar-pack.js';
 
 export type SaveFormat = 'oci' | 'docker';
@@ -19,7 +19,7 @@ export type SaveFormat = 'oci' | 'docker';
 const imageId = /^(sha256:)?[0-9a-f]{6,64}$/;
 
 /** The name parts the archive formats need; a digest-only name has no tag and no RepoTags entry. */
-function namedParts(name: string): Pick<SavedImage, 'name' | 'tag' | 'repoTag'> {
+export function namedParts(name: string): Pick<SavedImage, 'name' | 'tag' | 'repoTag'> {
   const ref = parseReference(name);
   if (ref.tag === undefined) return { name };
   return { name, tag: ref.tag, repoTag: familiarName({ domain: ref.domain, path: ref.path, tag: ref.tag }) };
@@ -91,13 +91,24 @@ export async function saveImages(
 ): Promise<SavedImage[]> {
   const images: SavedImage[] = [];
   for (const ref of refs) images.push(await savedImage(store, ref));
+  await writeImageArchive(images, (digest) => store.content.blobPath(digest), output, format, stdout);
+  return images;
+}
+
+/** Writes images whose blobs are at `blobPath` as one archive, as saveImages does. */
+export async function writeImageArchive(
+  images: readonly SavedImage[],
+  blobPath: BlobPath,
+  output: string,
+  format: SaveFormat,
+  stdout?: NodeJS.WritableStream,
+): Promise<void> {
   const toStdout = output === '-';
-  if (toStdout && !stdout) throw new Error("saveImages: output '-' needs a stdout stream");
+  if (toStdout && !stdout) throw new Error("writeImageArchive: output '-' needs a stdout stream");
   const temp = toStdout ? '' : path.join(path.dirname(output), `.${path.basename(output)}.${randomBytes(6).toString('hex')}`);
   const out = toStdout ? stdout! : createWriteStream(temp, { flags: 'wx' });
   const tar = new TarWriter(out);
   try {
-    const blobPath = (digest: string) => store.content.blobPath(digest);
     if (format === 'oci') await writeOciLayout(tar, images, blobPath, { dockerManifest: true });
     else await writeDockerArchive(tar, images, blobPath);
     await tar.finish();
@@ -106,5 +117,4 @@ export async function saveImages(
     if (!toStdout) await rm(temp, { force: true });
     throw err;
   }
-  return images;
 }

@@ -14,6 +14,7 @@ import { cloneConfig, emptyConfig, withDefaultPath } from './image-config.js';
 import { dispatchConfig } from './dispatch-config.js';
 import { dispatchRun } from './dispatch-run.js';
 import { dispatchCopy, dispatchWorkdir } from './dispatch-copy.js';
+import { SourceMap } from './source-map.js';
 
 export interface ResolvedBase {
   /** The reference to pull, pinned to a digest where the resolver knows it. */
@@ -26,6 +27,8 @@ export type ImageResolver = (ref: string, platform: Platform) => Promise<Resolve
 export interface CompileOptions {
   /** The Dockerfile's path as the user named it, for messages. */
   file: string;
+  /** The Dockerfile's text: the Definition's source map carries it so a failing step can quote its lines. */
+  text?: string;
   target?: string;
   buildArgs: Map<string, string>;
   targetPlatform: Platform;
@@ -57,9 +60,11 @@ class Compiler implements CompileContext {
   readonly platformArgs: Map<string, string>;
   private readonly stages = new Map<number, Promise<StageState>>();
   private readonly consumed = new Set<string>();
+  readonly sourceMap: SourceMap;
 
   constructor(private readonly df: ParsedDockerfile, private readonly opts: CompileOptions) {
     this.file = opts.file;
+    this.sourceMap = new SourceMap(opts.file, opts.text);
     this.expand = new Expander(df.directives.escape, opts.file);
     this.buildArgs = opts.buildArgs;
     this.platformArgs = platformArgs(opts.targetPlatform, opts.buildPlatform);
@@ -176,6 +181,9 @@ class Compiler implements CompileContext {
       }
     }
     const base = await this.baseOf(stage, platform);
+    this.sourceMap.locate(base.state, from.range);
+    // ONBUILD triggers come from the base image's config, not from this file: their ops point at the FROM.
+    const triggers = new Set(base.triggers);
     const s: StageState = {
       stage,
       label: this.label(stage),
@@ -209,6 +217,7 @@ class Compiler implements CompileContext {
         default:
           this.fail(ins.range, `${ins.kind.toUpperCase()} cannot be used here`);
       }
+      this.sourceMap.locate(s.state, triggers.has(ins) ? from.range : ins.range);
     }
     return s;
   }
@@ -234,7 +243,7 @@ export async function compileDockerfile(df: ParsedDockerfile, opts: CompileOptio
   const s = await c.compileStage(target.index);
   const warnings = c.unusedBuildArgs().map((k) => `build-arg ${k} was not consumed by any ARG of the stages built`);
   return {
-    definition: definition(s.state),
+    definition: definition(s.state, { source: c.sourceMap.source() }),
     root: s.state,
     config: s.config,
     target: { index: target.index, ...(target.name ? { name: target.name } : {}) },

@@ -10,33 +10,74 @@ export class GraphError extends Error {
   }
 }
 
+/** The Dockerfile lines a step was made from, as the Definition's source map gives them. */
+export interface StepSource {
+  filename: string;
+  /** The whole file, when the source map carries it (BuildKit's SourceInfo.data). */
+  text?: string;
+  /** 1-based, inclusive. */
+  startLine: number;
+  endLine: number;
+}
+
 export interface FailedStep {
   name: string;
   digest: string;
   /** `Dockerfile:12` when the Definition maps the op to a line. */
   location?: string;
+  source?: StepSource;
   /** The step's last output lines, oldest first. */
   output: string[];
 }
 
 /**
  * A build step failed; the other steps were cancelled and the finished ones stay cached. The
- * message names the step (and its line), says what went wrong, and shows its last output.
+ * message is one line: the step, its Dockerfile line and what went wrong. `detail` is the block
+ * BuildKit prints above it: the step's last output, then its Dockerfile lines with a `>>>` marker.
  */
 export class SolveError extends Error {
   readonly code = 'KILN_BUILD_STEP';
   readonly userFacing = true;
   readonly step: FailedStep;
+  readonly detail: string;
   constructor(step: FailedStep, cause: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const where = step.location ? ` (${step.location})` : '';
-    const tail = step.output.length ? `\n  last output of ${step.name}:\n${step.output.map((l) => `  > ${l}`).join('\n')}` : '';
     // Executors often name the step themselves; saying it twice reads as a different step.
     const what = reason.startsWith(`${step.name}: `) ? reason.slice(step.name.length + 2) : reason;
-    super(`${step.name}${where}: ${what}${tail}`, { cause });
+    super(`${step.name}${where}: ${what}`, { cause });
     this.name = 'SolveError';
     this.step = step;
+    this.detail = outputBlock(step) + (step.source ? sourceExcerpt(step.source) : '');
   }
+}
+
+function outputBlock(step: FailedStep): string {
+  return ['------', ` > ${step.name}:`, ...step.output, '------', ''].join('\n');
+}
+
+/** Lines of context around the instruction: two each side for one line, one for a longer one. */
+const CONTEXT_ONE_LINE = 2;
+const CONTEXT_MULTI_LINE = 1;
+const RULE = '--------------------';
+
+/** `Dockerfile:7` and the instruction's lines with their neighbours, the instruction's marked `>>>`. */
+export function sourceExcerpt(src: StepSource): string {
+  const head = `${src.filename}:${src.startLine}\n`;
+  if (src.text === undefined) return head;
+  const lines = src.text.replace(/\r?\n$/, '').split(/\r?\n/);
+  if (src.startLine < 1 || src.startLine > lines.length) return head;
+  const last = Math.min(src.endLine, lines.length);
+  const pad = src.startLine === last ? CONTEXT_ONE_LINE : CONTEXT_MULTI_LINE;
+  const from = Math.max(1, src.startLine - pad);
+  const to = Math.min(lines.length, last + pad);
+  const width = Math.max(3, String(to).length);
+  const body: string[] = [];
+  for (let n = from; n <= to; n++) {
+    const mark = n >= src.startLine && n <= last ? '>>>' : '   ';
+    body.push(` ${String(n).padStart(width)} | ${mark} ${lines[n - 1]}`.trimEnd());
+  }
+  return [head + RULE, ...body, RULE, ''].join('\n');
 }
 
 /** The build was cancelled from outside (Ctrl-C) before it finished. */

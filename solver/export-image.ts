@@ -19,6 +19,8 @@ export interface ExportImageOptions {
   names: string[];
   /** SOURCE_DATE_EPOCH (seconds): the image's created time and the clamp for file mtimes. */
   sourceDateEpoch?: number;
+  /** A lease the caller holds: the blobs are added to it and it outlives the export, for outputs written after it. */
+  lease?: string;
   emit?: (e: SolveEvent) => void;
 }
 
@@ -33,7 +35,7 @@ export interface ExportedImage {
 export async function exportImage(store: Store, snapshotter: Snapshotter, result: OpResult, opts: ExportImageOptions): Promise<ExportedImage> {
   const emit = opts.emit ?? (() => undefined);
   // Blobs written before the image record names them are held by a lease, so a concurrent GC leaves them.
-  const lease = await store.leases.create({ expiresInMs: 60 * 60 * 1000 });
+  const lease = opts.lease ?? (await store.leases.create({ expiresInMs: 60 * 60 * 1000 }));
   try {
     emit({ type: 'export.start', what: 'exporting layers', time: Date.now() });
     const chain = await snapshotChain(snapshotter, result.snapshot);
@@ -66,7 +68,7 @@ export async function exportImage(store: Store, snapshotter: Snapshotter, result
     emit({ type: 'export.done', what: `writing image ${manifestBlob.digest}`, time: Date.now() });
     return { manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, configDigest: configBlob.digest, manifest, config };
   } finally {
-    await store.leases.delete(lease).catch(() => undefined);
+    if (opts.lease === undefined) await store.leases.delete(lease).catch(() => undefined);
   }
 }
 

@@ -3,13 +3,15 @@
 import { opDigest, unmarshalOp } from './llb/marshal.js';
 import type { Definition, Op, OpMetadata } from './llb/types.js';
 import type { VertexInfo } from './types.js';
-import { GraphError } from './errors.js';
+import { GraphError, type StepSource } from './errors.js';
 
 export interface GraphVertex extends VertexInfo {
   inputs: { vertex: GraphVertex; index: number }[];
   metadata: OpMetadata;
   /** `file:line` of the instruction that made the op, when the Definition's source map says. */
   location?: string;
+  /** The instruction's lines (and the file's text, when carried) for the error excerpt. */
+  source?: StepSource;
 }
 
 export interface SolveGraph {
@@ -37,8 +39,11 @@ export function buildGraph(def: Definition): SolveGraph {
     const metadata = def.metadata[digest] ?? {};
     const v: GraphVertex = { digest, op, name: '', inputs: [], metadata };
     v.name = metadata.description?.['llb.customname'] ?? derivedName(op);
-    const location = locationOf(def, digest);
-    if (location !== undefined) v.location = location;
+    const source = sourceOf(def, digest);
+    if (source) {
+      v.source = source;
+      v.location = `${source.filename}:${source.startLine}`;
+    }
     byDigest.set(digest, v);
     vertices.push(v);
   });
@@ -121,10 +126,16 @@ function derivedName(op: Op): string {
   return 'op';
 }
 
-function locationOf(def: Definition, digest: string): string | undefined {
+const utf8 = new TextDecoder();
+
+/** The first place the source map gives for the op; an op made by two instructions shows the first. */
+function sourceOf(def: Definition, digest: string): StepSource | undefined {
   const loc = def.source?.locations?.[digest]?.locations?.[0];
-  const line = loc?.ranges?.[0]?.start?.line;
-  if (loc === undefined || line === undefined) return undefined;
-  const file = def.source?.infos?.[loc.sourceIndex ?? 0]?.filename ?? 'Dockerfile';
-  return `${file}:${line}`;
+  const range = loc?.ranges?.[0];
+  const startLine = range?.start?.line;
+  if (loc === undefined || startLine === undefined) return undefined;
+  const info = def.source?.infos?.[loc.sourceIndex ?? 0];
+  const out: StepSource = { filename: info?.filename ?? 'Dockerfile', startLine, endLine: Math.max(startLine, range?.end?.line ?? startLine) };
+  if (info?.data?.length) out.text = utf8.decode(info.data);
+  return out;
 }

@@ -96,7 +96,7 @@ class Run {
   private report(f: Failure): Error {
     if (!f.vertex) return f.error instanceof Error ? f.error : new Error(String(f.error));
     const step = { name: f.vertex.name, digest: f.vertex.digest, output: this.tails.get(f.vertex)?.lines() ?? [] };
-    return new SolveError(f.vertex.location ? { ...step, location: f.vertex.location } : step, f.error);
+    return new SolveError({ ...step, ...(f.vertex.location ? { location: f.vertex.location } : {}), ...(f.vertex.source ? { source: f.vertex.source } : {}) }, f.error);
   }
 
   private fail(vertex: GraphVertex | undefined, error: unknown): void {

@@ -1,5 +1,5 @@
-// `kiln build`: compiles a Dockerfile, solves it over the store's snapshots with progress, and
-// stores the result as an image under its -t names.
+// `kiln build`: compiles a Dockerfile (or reads a Definition with --llb), solves it over the
+// store's snapshots with progress, and stores the result under its -t names or writes its --outputs.
 import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -17,11 +17,19 @@ import { ImageNotFoundError } from '../../snapshotter/errors.js';
 import type { Store } from '../../snapshotter/store.js';
 import { solve } from '../../solver/solve.js';
 import { exportImage } from '../../solver/export-image.js';
+import type { Definition } from '../../solver/llb/types.js';
+import type { ImageConfig, Platform } from '../../snapshotter/oci.js';
+import { normalizeName } from '../../snapshotter/image-read.js';
+import { emptyConfig } from '../../frontend/image-config.js';
+import { outputNames, parseOutputSpecs, storeNames } from '../../exporter/output-spec.js';
+import { buildMetadata, writeBuildOutputs } from '../../exporter/build-output.js';
+import { readLlbConfig, readLlbFile, sourceImages } from '../llb-input.js';
 
 const usage = `Usage: kiln build [OPTIONS] CONTEXT
+       kiln build --llb FILE.pb [OPTIONS] [CONTEXT]
 
-Build an image from a Dockerfile and the files in CONTEXT, store it under its -t names and print
-its manifest digest.
+Build an image from a Dockerfile and the files in CONTEXT, store it under its -t names (or write
+it where --output says) and print its manifest digest.
 
 Options:
   -f, --file PATH          Dockerfile (default: CONTEXT/Dockerfile)
@@ -34,7 +42,22 @@ Options:
                            expose a secret to RUN --mount=type=secret (repeatable)
       --label K=V          set an image label (repeatable)
       --progress MODE      auto, tty, plain or rawjson (default: auto)
+  -o, --output SPEC        where the result goes (repeatable), as buildx:
+                             type=image[,name=N[,N…]]    the local store (the default, under the -t names)
+                             type=oci,dest=FILE.tar      an OCI layout tar (dest=- for stdout)
+                             type=docker,dest=FILE.tar   a docker save tar (docker load reads it)
+                             type=local,dest=DIR         the root filesystem into DIR (shorthand: -o DIR)
+                             type=tar,dest=FILE.tar      the root filesystem as one tar (-o - for stdout)
+                             type=cacheonly              nothing but the build cache
+                           archives are named by name= or else the -t names; with --output, only
+                           type=image outputs record the image in the store
       --iidfile FILE       write the image ID (its config digest) to FILE
+      --metadata-file FILE write buildx's build metadata (containerimage.digest, …) as JSON to FILE
+      --pull               pull base images first (not supported yet: fails naming them)
+      --llb FILE.pb        build a pb.Definition ('kiln debug llb --format pb', '-' = stdin) instead
+                           of a Dockerfile; CONTEXT (default: .) serves its local sources
+      --llb-config FILE    the image config for --llb (an image config JSON or 'kiln debug llb'
+                           output; default: empty but for the platform)
       --parallelism N      run at most N steps at once (default: the number of cores)
 ${rootUsage}
 ${snapshotterUsage}
@@ -50,6 +73,24 @@ export class BaseImageNotFoundError extends Error {
     super(`base image "${ref}" is not in the store at ${root}; kiln does not pull from registries yet: add it with 'kiln import ROOTFS.tar ${ref}' or 'kiln load -i IMAGE.tar'`);
     this.name = 'BaseImageNotFoundError';
   }
+}
+
+/** `--pull` asks for a registry client kiln does not have yet; the error names what it would pull. */
+export class PullNotSupportedError extends Error {
+  readonly code = 'KILN_PULL_UNSUPPORTED';
+  readonly userFacing = true;
+  constructor(readonly refs: string[]) {
+    super(`--pull: kiln cannot pull images from registries yet (this build would pull ${refs.join(', ')}); drop --pull to build from the images in the store (kiln import, kiln load)`);
+    this.name = 'PullNotSupportedError';
+  }
+}
+
+/** What a build solves and the config its image gets, from a Dockerfile or from --llb. */
+interface BuildPlan {
+  definition: Definition;
+  config: ImageConfig;
+  platform: Platform;
+  contextDir: string;
 }
 
 /** FROM images resolve through the local store, pinned to what the name points at now. */
@@ -133,9 +174,23 @@ export const buildCommand: Command = {
         progress: { type: 'string', default: 'auto' },
         iidfile: { type: 'string' },
         parallelism: { type: 'string' },
+        output: { type: 'string', short: 'o', multiple: true },
+        'metadata-file': { type: 'string' },
+        pull: { type: 'boolean' },
+        llb: { type: 'string' },
+        'llb-config': { type: 'string' },
       },
     });
-    const flags = readBuildFlags(values, positionals, io.env, usage);
+    const llbFile = values.llb;
+    if (llbFile !== undefined) {
+      const dockerfileFlags = (['file', 'target', 'build-arg'] as const).filter((f) => values[f] !== undefined);
+      if (dockerfileFlags.length) throw new UsageError(`--llb replaces the Dockerfile: drop ${dockerfileFlags.map((f) => `--${f}`).join(', ')}`, usage);
+      if (llbFile === '-' && values['llb-config'] === '-') throw new UsageError('--llb and --llb-config cannot both read stdin; give one of them a file', usage);
+    } else if (values['llb-config'] !== undefined) {
+      throw new UsageError('--llb-config goes with --llb FILE.pb', usage);
+    }
+    // With --llb the context is optional: a Definition without local sources reads none.
+    const flags = readBuildFlags(values, llbFile !== undefined && positionals.length === 0 ? ['.'] : positionals, io.env, usage);
     if (flags.platforms.length !== 1) throw new UsageError('kiln build makes one platform at a time for now; pass a single --platform', usage);
     const mode = values.progress as ProgressMode;
     if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress=${values.progress}: use ${PROGRESS_MODES.join(', ')}`, usage);
@@ -147,46 +202,85 @@ export const buildCommand: Command = {
     const labels = parseLabels(values.label ?? []);
     const secrets = await readSecrets(values.secret ?? [], io);
     const sourceDateEpoch = parseEpoch(io.env);
+    const outputs = parseOutputSpecs(values.output ?? [], { tags: values.tag ?? [], cwd: io.cwd, normalize: normalizeName });
+    const toStdout = outputs.some((o) => 'dest' in o && o.dest === '-');
+    if (toStdout && (io.stdout as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to write an archive to a terminal; redirect stdout or give the output a dest=FILE', usage);
 
-    const input = await readBuildInput(flags.context, flags.file, io.cwd);
-    const df = parseDockerfile(input.text, input.displayName);
     const store = await openStore(values, io);
-    const compiled = await compileDockerfile(df, {
-      file: input.displayName,
-      ...(flags.target !== undefined ? { target: flags.target } : {}),
-      buildArgs: flags.buildArgs,
-      targetPlatform: flags.platforms[0]!,
-      buildPlatform: hostPlatform(),
-      ignorePatterns: input.ignorePatterns,
-      resolveImage: storeResolver(store),
-      noCache: flags.noCache,
-    });
-    for (const w of compiled.warnings) io.stderr.write(`warning: ${w}\n`);
-    if (Object.keys(labels).length) compiled.config.config.Labels = { ...compiled.config.config.Labels, ...labels };
+    let plan: BuildPlan;
+    if (llbFile !== undefined) {
+      const platform = flags.platforms[0]!;
+      plan = {
+        definition: await readLlbFile(llbFile, io),
+        config: values['llb-config'] !== undefined ? await readLlbConfig(values['llb-config'], io) : emptyConfig(platform),
+        platform,
+        contextDir: path.resolve(io.cwd, flags.context),
+      };
+    } else {
+      const input = await readBuildInput(flags.context, flags.file, io.cwd);
+      const df = parseDockerfile(input.text, input.displayName);
+      const compiled = await compileDockerfile(df, {
+        file: input.displayName,
+        text: input.text,
+        ...(flags.target !== undefined ? { target: flags.target } : {}),
+        buildArgs: flags.buildArgs,
+        targetPlatform: flags.platforms[0]!,
+        buildPlatform: hostPlatform(),
+        ignorePatterns: input.ignorePatterns,
+        // With --pull the store is not asked: the images are named, unpinned, for the error below.
+        ...(values.pull ? {} : { resolveImage: storeResolver(store) }),
+        noCache: flags.noCache,
+      });
+      for (const w of compiled.warnings) io.stderr.write(`warning: ${w}\n`);
+      plan = { definition: compiled.definition, config: compiled.config, platform: compiled.platform, contextDir: input.contextDir };
+    }
+    if (values.pull) {
+      const refs = sourceImages(plan.definition);
+      if (refs.length) throw new PullNotSupportedError(refs);
+    }
+    if (Object.keys(labels).length) plan.config.config.Labels = { ...plan.config.config.Labels, ...labels };
 
     const snapshotter = await openSnapshots(values, io, store);
     const progress = createProgress(mode, io.stderr as CliIO['stderr'] & { isTTY?: boolean });
     // Ctrl-C cancels the running steps, which release their mounts before the process exits.
     const ctrl = new AbortController();
     const onSignal = (): void => ctrl.abort();
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    // `on`, not `once`: the mount registry's own handler re-raises the signal (killing the process
+    // before the steps are cancelled) when it finds itself the only listener left.
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     try {
       const { result } = await solve(
-        compiled.definition,
-        { store, snapshotter, root: store.root, contextDir: input.contextDir, secrets, signal: ctrl.signal, platform: compiled.platform, emit: (e) => progress.event(e) },
+        plan.definition,
+        { store, snapshotter, root: store.root, contextDir: plan.contextDir, secrets, signal: ctrl.signal, platform: plan.platform, emit: (e) => progress.event(e) },
         { noCache: flags.noCache, ...(parallelism !== undefined ? { parallelism } : {}) },
       );
-      const image = await exportImage(store, snapshotter, result, {
-        config: compiled.config,
-        names: values.tag ?? [],
-        ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
-        emit: (e) => progress.event(e),
-      });
-      progress.close();
-      if (values.iidfile !== undefined) await writeFile(path.resolve(io.cwd, values.iidfile), image.configDigest);
-      io.stdout.write(image.manifestDigest + '\n');
-      return 0;
+      if (outputs.every((o) => o.type === 'cacheonly')) return 0;
+      // Held until every output is written, so a concurrent prune cannot take the blobs they read.
+      const lease = await store.leases.create({ expiresInMs: 60 * 60 * 1000 });
+      try {
+        const image = await exportImage(store, snapshotter, result, {
+          config: plan.config,
+          names: storeNames(outputs),
+          lease,
+          ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+          emit: (e) => progress.event(e),
+        });
+        await writeBuildOutputs(store, image, outputs, {
+          stdout: io.stdout,
+          ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+          emit: (e) => progress.event(e),
+        });
+        progress.close();
+        if (values.iidfile !== undefined) await writeFile(path.resolve(io.cwd, values.iidfile), image.configDigest);
+        const metadataFile = values['metadata-file'];
+        if (metadataFile !== undefined) await writeFile(path.resolve(io.cwd, metadataFile), JSON.stringify(buildMetadata(image, outputNames(outputs)), null, 2) + '\n');
+        // stdout carries the archive when an output streams there; the digest would corrupt it.
+        if (!toStdout) io.stdout.write(image.manifestDigest + '\n');
+        return 0;
+      } finally {
+        await store.leases.delete(lease).catch(() => undefined);
+      }
     } finally {
       progress.close();
       process.removeListener('SIGINT', onSignal);

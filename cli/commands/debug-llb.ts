@@ -35,6 +35,7 @@ export const debugLlb: Command = {
     const df = parseDockerfile(input.text, input.displayName);
     const result = await compileDockerfile(df, {
       file: input.displayName,
+      text: input.text,
       ...(flags.target !== undefined ? { target: flags.target } : {}),
       buildArgs: flags.buildArgs,
       targetPlatform: flags.platforms[0]!,

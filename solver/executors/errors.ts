@@ -79,7 +79,7 @@ export class ProcessFailedError extends ExecutorError {
   readonly code = 'KILN_PROCESS_FAILED';
   constructor(step: string, readonly args: string[], readonly exitCode: number, signal?: string, oomKilled?: boolean) {
     const why = oomKilled ? ' (killed: out of memory)' : signal ? ` (killed by ${signal})` : '';
-    super(`${step}: process "${args.join(' ')}" did not complete successfully: exit code ${exitCode}${why}`);
+    super(`${step}: process "${args.join(' ')}" did not complete successfully: exit code: ${exitCode}${why}`);
     this.name = 'ProcessFailedError';
   }
 }
@@ -89,5 +89,22 @@ export class SecretMissingError extends ExecutorError {
   constructor(step: string, id: string) {
     super(`${step}: secret "${id}" was not provided; pass it with --secret id=${id},src=FILE (or mark the mount required=false)`);
     this.name = 'SecretMissingError';
+  }
+}
+
+/** An ADD of a URL that cannot be fetched: unreachable host, an HTTP error status, a timeout. */
+export class HttpSourceError extends ExecutorError {
+  readonly code = 'KILN_HTTP_SOURCE';
+  constructor(step: string, readonly url: string, what: string) {
+    super(`${step}: cannot fetch ${url}: ${what}`);
+    this.name = 'HttpSourceError';
+  }
+}
+
+export class HttpChecksumMismatchError extends ExecutorError {
+  readonly code = 'KILN_HTTP_CHECKSUM';
+  constructor(step: string, readonly url: string, readonly expected: string, readonly actual: string) {
+    super(`${step}: the content of ${url} does not match --checksum: expected ${expected}, got ${actual}; fix the checksum or the URL`);
+    this.name = 'HttpChecksumMismatchError';
   }
 }

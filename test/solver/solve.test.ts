@@ -207,7 +207,7 @@ test('a failure aborts a running sibling through its signal, keeps finished work
     assert.equal(err.step.name, 'bad');
     assert.deepEqual(err.step.output, ['compiling', 'oops: missing thing']);
     assert.match(err.message, /^bad: exit code 3/);
-    assert.match(err.message, /> oops: missing thing/);
+    assert.match(err.detail, /^------\n > bad:\ncompiling\noops: missing thing\n------\n$/);
     assert.deepEqual(ops.aborted, ['slow'], "slow's signal fired");
     assert.ok(Date.now() - t0 < 5_000, 'the sibling did not run to its end');
     assert.ok(!ops.runs.includes('join'));

@@ -71,7 +71,7 @@ test('a non-zero exit is a typed error naming the command and the code', { skip:
   await assert.rejects(run('echo failing >&2; exit 3'), (err: unknown) => {
     assert.ok(err instanceof ProcessFailedError);
     assert.equal(err.exitCode, 3);
-    assert.match(err.message, /process "\/bin\/sh -c echo failing >&2; exit 3" did not complete successfully: exit code 3/);
+    assert.match(err.message, /process "\/bin\/sh -c echo failing >&2; exit 3" did not complete successfully: exit code: 3/);
     return true;
   });
 });

@@ -1,0 +1,111 @@
+// What `kiln build` writes from its image besides the store: OCI and docker archives, the root
+// filesystem as a directory or as one tar, and the metadata file buildx writes.
+import { createReadStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { native } from '../native/binding.js';
+import { ingestPath } from '../snapshotter/ingest.js';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../snapshotter/oci.js';
+import type { Store } from '../snapshotter/store.js';
+import { namedParts, writeImageArchive } from './image-save.js';
+import type { OutputSpec } from './output-spec.js';
+import type { SavedImage } from './saved-image.js';
+
+/** The image a build made, its blobs in the store (held by the caller's lease while outputs are written). */
+export interface BuiltImage {
+  manifestDigest: string;
+  manifestSize: number;
+  configDigest: string;
+  manifest: Manifest;
+  config: ImageConfig;
+}
+
+export interface BuildOutputOptions {
+  /** Where `dest=-` goes. */
+  stdout: NodeJS.WritableStream;
+  /** Clamps file times in a rootfs tar, as in the image's layers. */
+  sourceDateEpoch?: number;
+  emit?: (e: { type: 'export.start' | 'export.done'; what: string; time: number }) => void;
+}
+
+/** Writes every output that is not the store image itself (image and cacheonly outputs need nothing here). */
+export async function writeBuildOutputs(store: Store, image: BuiltImage, outputs: readonly OutputSpec[], opts: BuildOutputOptions): Promise<void> {
+  const emit = opts.emit ?? (() => undefined);
+  for (const out of outputs) {
+    if (out.type === 'image' || out.type === 'cacheonly') continue;
+    const what = `exporting ${out.type === 'local' ? 'rootfs' : out.type} to ${out.dest === '-' ? 'stdout' : out.dest}`;
+    emit({ type: 'export.start', what, time: Date.now() });
+    if (out.type === 'oci' || out.type === 'docker') {
+      await writeImageArchive(savedImages(image, out.names), (d) => store.content.blobPath(d), out.dest, out.type, opts.stdout);
+    } else if (out.type === 'local') {
+      await mkdir(out.dest, { recursive: true });
+      await applyLayers(store, image.manifest, out.dest);
+    } else {
+      await writeRootfsTar(store, image.manifest, out.dest, opts);
+    }
+    emit({ type: 'export.done', what, time: Date.now() });
+  }
+}
+
+/** One archive entry per name (so each gets its RepoTags/annotation), or one unnamed. */
+function savedImages(image: BuiltImage, names: readonly string[]): SavedImage[] {
+  const target: Descriptor = { mediaType: image.manifest.mediaType ?? MediaType.ociManifest, digest: image.manifestDigest, size: image.manifestSize };
+  const base: SavedImage = {
+    target,
+    manifest: image.manifest,
+    manifestDigest: image.manifestDigest,
+    config: image.config,
+    blobs: [target, image.manifest.config, ...image.manifest.layers],
+  };
+  return names.length === 0 ? [base] : names.map((name) => ({ ...base, ...namedParts(name) }));
+}
+
+/** The image's root filesystem in `dir`: its layers applied in order, deletions carried out. */
+async function applyLayers(store: Store, manifest: Manifest, dir: string): Promise<void> {
+  for (const layer of manifest.layers) {
+    await native.applyLayer({ layer: store.content.blobPath(layer.digest), target: dir, driver: 'copy', layerDigest: layer.digest });
+  }
+}
+
+/**
+ * The root filesystem as one plain tar: the layers are applied into a scratch dir in the store's
+ * ingest area (so a killed build's leftovers are swept by prune) and that tree is written whole by
+ * the layer engine, which keeps owners, modes, links and xattrs and orders entries the same way every time.
+ */
+async function writeRootfsTar(store: Store, manifest: Manifest, dest: string, opts: BuildOutputOptions): Promise<void> {
+  const tree = ingestPath(store.root);
+  const staged = dest === '-' ? ingestPath(store.root) : undefined;
+  try {
+    await mkdir(tree, { mode: 0o755 });
+    await applyLayers(store, manifest, tree);
+    await native.diffLayer({
+      upper: tree,
+      driver: 'copy',
+      // A file dest is written beside itself and renamed into place by the layer engine.
+      output: staged ?? dest,
+      compression: 'none',
+      ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+    });
+    if (staged !== undefined) await pipeline(createReadStream(staged), opts.stdout, { end: false });
+  } finally {
+    await rm(tree, { recursive: true, force: true });
+    if (staged !== undefined) await rm(staged, { force: true });
+  }
+}
+
+/** The keys buildx writes to --metadata-file for an image build. */
+export interface BuildMetadata {
+  'containerimage.digest': string;
+  'containerimage.config.digest': string;
+  'containerimage.descriptor': Descriptor;
+  'image.name'?: string;
+}
+
+export function buildMetadata(image: BuiltImage, names: readonly string[]): BuildMetadata {
+  return {
+    'containerimage.config.digest': image.configDigest,
+    'containerimage.descriptor': { mediaType: image.manifest.mediaType ?? MediaType.ociManifest, digest: image.manifestDigest, size: image.manifestSize },
+    'containerimage.digest': image.manifestDigest,
+    ...(names.length > 0 ? { 'image.name': names.join(',') } : {}),
+  };
+}

@@ -1,0 +1,162 @@
+// `kiln build --output` values in buildx's syntax (CSV `key=value` fields, `-o DIR`, `-o -`) parsed
+// into typed outputs; parsing only, so it is tested on plain strings.
+import path from 'node:path';
+import { OutputSpecError } from './errors.js';
+
+/** Image names are full references (`docker.io/library/app:latest`) once resolved against -t. */
+export type OutputSpec =
+  | { type: 'image'; names: string[] }
+  | { type: 'oci' | 'docker'; dest: string; names: string[] }
+  | { type: 'local'; dest: string }
+  | { type: 'tar'; dest: string }
+  | { type: 'cacheonly' };
+
+export type OutputType = OutputSpec['type'];
+
+/** The keys each type takes; anything else (compression=, oci-mediatypes=, …) is refused, not ignored. */
+const KEYS: Record<OutputType, readonly string[]> = {
+  image: ['type', 'name', 'push'],
+  oci: ['type', 'dest', 'name'],
+  docker: ['type', 'dest', 'name'],
+  local: ['type', 'dest'],
+  tar: ['type', 'dest'],
+  cacheonly: ['type'],
+};
+
+/**
+ * Splits one CSV record as Go's encoding/csv (which buildx uses) does: commas separate fields, a
+ * field in double quotes may hold commas, and `""` inside quotes is one quote.
+ */
+export function splitCsv(text: string): string[] {
+  const fields: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c !== '"') field += c;
+      else if (text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else quoted = false;
+    } else if (c === '"' && field === '') quoted = true;
+    else if (c === ',') {
+      fields.push(field);
+      field = '';
+    } else field += c;
+  }
+  if (quoted) throw new Error('unterminated quote');
+  fields.push(field);
+  return fields;
+}
+
+function parseFields(spec: string): Map<string, string> {
+  let fields: string[];
+  try {
+    fields = splitCsv(spec);
+  } catch (err) {
+    throw new OutputSpecError(spec, `${(err as Error).message}; quote a field holding commas whole, e.g. "name=a,b"`);
+  }
+  const attrs = new Map<string, string>();
+  for (const field of fields) {
+    const eq = field.indexOf('=');
+    if (eq <= 0) throw new OutputSpecError(spec, `'${field}' is not KEY=VALUE`);
+    const key = field.slice(0, eq).trim().toLowerCase();
+    if (attrs.has(key)) throw new OutputSpecError(spec, `${key} is given twice`);
+    attrs.set(key, field.slice(eq + 1));
+  }
+  return attrs;
+}
+
+function isOutputType(t: string): t is OutputType {
+  return Object.hasOwn(KEYS, t);
+}
+
+function parseBool(spec: string, key: string, value: string): boolean {
+  if (/^(true|1)$/i.test(value)) return true;
+  if (/^(false|0)$/i.test(value)) return false;
+  throw new OutputSpecError(spec, `${key}=${value}: expected true or false`);
+}
+
+export interface OutputContext {
+  /** The -t names: image and archive outputs without `name=` take these. */
+  tags: readonly string[];
+  /** Relative dests are taken from here. */
+  cwd: string;
+  /** A name to its full reference; throws on an invalid one. */
+  normalize: (name: string) => string;
+}
+
+/** One `--output` value; dests come back absolute, except '-' (stdout). */
+export function parseOutputSpec(spec: string, ctx: OutputContext): OutputSpec {
+  const at = (dest: string): string => (dest === '-' ? dest : path.resolve(ctx.cwd, dest));
+  // buildx: a value without '=' is a directory for the local exporter, '-' a tar on stdout.
+  if (!spec.includes('=')) {
+    if (spec === '') throw new OutputSpecError("''", 'empty; use type=TYPE[,dest=PATH] or a directory');
+    return spec === '-' ? { type: 'tar', dest: '-' } : { type: 'local', dest: at(spec) };
+  }
+  const attrs = parseFields(spec);
+  const type = attrs.get('type');
+  if (type === undefined) throw new OutputSpecError(spec, 'no type=; use type=image, oci, docker, local, tar or cacheonly');
+  if (type === 'registry') throw new OutputSpecError(spec, 'pushing to a registry is not supported yet; write an archive with type=oci,dest=FILE.tar and push it with skopeo');
+  if (!isOutputType(type)) throw new OutputSpecError(spec, `unknown type '${type}'; use image, oci, docker, local, tar or cacheonly`);
+  for (const key of attrs.keys()) {
+    if (!KEYS[type].includes(key)) throw new OutputSpecError(spec, `kiln does not support ${key}= for type=${type} (it takes ${KEYS[type].filter((k) => k !== 'type').join(', ') || 'no other keys'})`);
+  }
+  const nameAttr = attrs.get('name');
+  const names = nameAttr === undefined ? ctx.tags.map(ctx.normalize) : nameAttr.split(',').map((n) => n.trim()).filter((n) => n !== '').map((n) => {
+    try {
+      return ctx.normalize(n);
+    } catch (err) {
+      throw new OutputSpecError(spec, (err as Error).message);
+    }
+  });
+  if (type === 'image') {
+    const push = attrs.get('push');
+    if (push !== undefined && parseBool(spec, 'push', push)) throw new OutputSpecError(spec, 'pushing to a registry is not supported yet; drop push=true to store the image locally');
+    return { type, names };
+  }
+  if (type === 'cacheonly') return { type };
+  const dest = attrs.get('dest');
+  if (dest === undefined || dest === '') {
+    const example = type === 'local' ? 'dest=DIR' : 'dest=FILE.tar (or dest=- for stdout)';
+    throw new OutputSpecError(spec, `type=${type} needs ${example}`);
+  }
+  if (type === 'local') {
+    if (dest === '-') throw new OutputSpecError(spec, 'type=local writes a directory, not stdout; use type=tar,dest=- for a tar on stdout');
+    return { type, dest: at(dest) };
+  }
+  if (type === 'tar') return { type, dest: at(dest) };
+  return { type, dest: at(dest), names };
+}
+
+/**
+ * Every `--output` of a build; none means an image in the store under the -t names (buildx's
+ * default with the docker driver). BuildKit ≥ 0.13 (and buildx with it) takes several outputs,
+ * so kiln does too, as long as no two write the same place.
+ */
+export function parseOutputSpecs(specs: readonly string[], ctx: OutputContext): OutputSpec[] {
+  if (specs.length === 0) return [{ type: 'image', names: ctx.tags.map(ctx.normalize) }];
+  const outputs = specs.map((s) => parseOutputSpec(s, ctx));
+  const seen = new Map<string, string>();
+  for (const [i, out] of outputs.entries()) {
+    if (!('dest' in out)) continue;
+    const prior = seen.get(out.dest);
+    if (prior !== undefined) {
+      const what = out.dest === '-' ? 'stdout' : out.dest;
+      throw new OutputSpecError(specs[i]!, `${what} is also the destination of --output ${prior}; give each output its own dest`);
+    }
+    seen.set(out.dest, specs[i]!);
+  }
+  return outputs;
+}
+
+/** The names the build records in the local store (its image outputs'). */
+export function storeNames(outputs: readonly OutputSpec[]): string[] {
+  return [...new Set(outputs.flatMap((o) => (o.type === 'image' ? o.names : [])))];
+}
+
+/** Every name the build's image goes by, in the store or in an archive (metadata's image.name). */
+export function outputNames(outputs: readonly OutputSpec[]): string[] {
+  return [...new Set(outputs.flatMap((o) => ('names' in o ? o.names : [])))];
+}
