@@ -1,6 +1,6 @@
 // COPY, ADD and WORKDIR: the file ops, with BuildKit's copy semantics.
 import path from 'node:path';
-import { file, git, http, type ChownOpt, type CopySpec, type FileActionSpec, type State, type UserOpt } from '../solver/llb/builder.js';
+import { file, git, http, merge, type ChownOpt, type CopySpec, type FileActionSpec, type State, type UserOpt } from '../solver/llb/builder.js';
 import type { InstructionOf, SourceRange } from './instructions.js';
 import type { CompileContext } from './compile-context.js';
 import { stageLookup, type StageState } from './stage-state.js';
@@ -9,7 +9,9 @@ import { parseHeredocWord } from './heredoc.js';
 
 const SYMBOLIC_MODE = /^([ugoa]*[-+=]([rwxXst]*|[ugo]))(,[ugoa]*[-+=]([rwxXst]*|[ugo]))*$/;
 
+/** As BuildKit's llb.WithUser: a number or `root` is an id, anything else a name looked up later. */
 function userOpt(part: string): UserOpt {
+  if (part === 'root') return { id: 0 };
   return /^\d+$/.test(part) ? { id: Number(part) } : { name: part };
 }
 
@@ -72,6 +74,12 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
 
   const owner = ins.chown !== undefined ? parseChown(x(ins.chown)) : undefined;
   const chmod = ins.chmod !== undefined ? parseChmod(ctx, x(ins.chmod), ins.range) : {};
+  // BuildKit links only without --chmod; with it the copy stays an ordinary file op on the stage.
+  const link = ins.link && ins.chmod === undefined;
+  if (link && owner && ((owner.user && 'name' in owner.user) || (owner.group && 'name' in owner.group))) {
+    // The linked copy is made on scratch, which has no /etc/passwd to look a name up in.
+    ctx.fail(ins.range, `${ins.kind.toUpperCase()} --link cannot use --chown=${x(ins.chown!)}: names need the stage's /etc/passwd and /etc/group, which a linked copy does not see; use numeric ids (--chown=UID:GID) or drop --link`);
+  }
   const excludes = ins.excludes.map(x);
   if (!isAdd && (ins.checksum !== undefined || ins.keepGitDir !== undefined)) ctx.fail(ins.range, 'COPY does not take --checksum or --keep-git-dir (they are ADD flags)');
 
@@ -92,7 +100,7 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
     if (isAdd && isUrl(src)) {
       const name = path.posix.basename(new URL(src).pathname) || '__unnamed__';
       const checksum = ins.checksum !== undefined ? x(ins.checksum) : undefined;
-      const st = http(src, { filename: name, ...(checksum ? { checksum } : {}) });
+      const st = http(src, { filename: name, ...(checksum ? { checksum } : {}), description: ctx.opOptions(s, ins.original).description });
       actions.push({ copy: { from: st, src: name, dest, ...common, createDestPath: true } });
       continue;
     }
@@ -127,7 +135,16 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
     actions.push({ copy: { from: st, src: `/${h.name}`, dest, ...common, createDestPath: true } });
   }
   if (actions.length === 0) return;
-  s.state = file(s.state, actions, ctx.opOptions(s, ins.original));
+  if (link) {
+    // The copy is made on scratch, so neither its key nor its layer depends on the stage's
+    // earlier steps; the merge stacks it on the stage. Both show under one progress group.
+    const name = ctx.opOptions(s, ins.original);
+    const group = { id: `link:${s.label}${s.step}`, name: name.description!['llb.customname']! };
+    const copied = file(null, actions, { ...name, progressGroup: { ...group, weak: true } });
+    s.state = merge([s.state, copied], { ...ctx.opOptions(s, `LINK ${ins.original}`), progressGroup: { ...group, weak: false } });
+  } else {
+    s.state = file(s.state, actions, ctx.opOptions(s, ins.original));
+  }
   addHistory(s.config, `${ins.kind.toUpperCase()} ${[...sources, ...ins.heredocs.map((h) => h.name)].join(' ')} ${rawDest} # buildkit`, false);
 }
 

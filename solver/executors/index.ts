@@ -1,23 +1,27 @@
-// Which executor runs an op: image and local sources, file ops and exec ops; anything else is a
-// clear "not supported yet".
+// Which executor runs an op: image, local and http sources, file, exec and merge ops; anything
+// else is a clear "not supported yet".
 import type { Op } from '../llb/types.js';
 import type { OpExecutor } from '../types.js';
 import { UnsupportedOpError } from './errors.js';
 import { execOp } from './exec-op.js';
 import { fileOp } from './file-op.js';
+import { httpSource } from './http-source.js';
 import { imageSource } from './image-source.js';
 import { localSource } from './local-source.js';
+import { mergeOp } from './merge-op.js';
 
 export function executorFor(op: Op): OpExecutor {
   if (op.source) {
     const id = op.source.identifier ?? '';
     if (id.startsWith('docker-image://')) return imageSource;
     if (id.startsWith('local://')) return localSource;
+    if (id.startsWith('http://') || id.startsWith('https://')) return httpSource;
     const scheme = /^([a-z-]+):\/\//.exec(id)?.[1] ?? id;
-    throw new UnsupportedOpError(`the source ${scheme}:// (${id})`, 'kiln builds from images in its store and the local context only; download the file or clone the repository into the context');
+    throw new UnsupportedOpError(`the source ${scheme}:// (${id})`, 'kiln builds from images in its store, the local context and http(s) URLs; clone the repository into the context');
   }
   if (op.file) return fileOp;
   if (op.exec) return execOp;
-  const kind = op.build ? 'build' : op.merge ? 'merge (COPY --link)' : op.diff ? 'diff' : 'an empty';
+  if (op.merge) return mergeOp;
+  const kind = op.build ? 'build' : op.diff ? 'diff' : 'an empty';
   throw new UnsupportedOpError(`${kind} op`, 'rewrite the Dockerfile without it');
 }

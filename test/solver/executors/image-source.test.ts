@@ -62,5 +62,5 @@ test('an image missing from the store is a user-facing error naming it and how t
 
 test('executorFor refuses ops kiln cannot run with a typed error', () => {
   assert.throws(() => executorFor({ source: { identifier: 'git://github.com/x/y' } }), { code: 'KILN_UNSUPPORTED_OP' });
-  assert.throws(() => executorFor({ merge: { inputs: [] } }), { code: 'KILN_UNSUPPORTED_OP' });
+  assert.throws(() => executorFor({ diff: {} }), { code: 'KILN_UNSUPPORTED_OP' });
 });
