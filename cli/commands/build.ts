@@ -9,6 +9,7 @@ import { buildFlagOptions, readBuildFlags } from '../build-flags.js';
 import { openSnapshots, openStore, rootUsage, snapshotterFlagOptions, snapshotterUsage, storeFlagOptions } from '../store-flags.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress.js';
 import { readBuildInput } from '../../frontend/build-input.js';
+import { readStdinInput } from '../stdin-context.js';
 import { parseDockerfile } from '../../frontend/dockerfile.js';
 import { compileDockerfile, type ImageResolver } from '../../frontend/compile.js';
 import { hostPlatform } from '../../registry/platform.js';
@@ -25,14 +26,15 @@ import { outputNames, parseOutputSpecs, storeNames } from '../../exporter/output
 import { buildMetadata, writeBuildOutputs } from '../../exporter/build-output.js';
 import { readLlbConfig, readLlbFile, sourceImages } from '../llb-input.js';
 
-const usage = `Usage: kiln build [OPTIONS] CONTEXT
+const usage = `Usage: kiln build [OPTIONS] CONTEXT|-
        kiln build --llb FILE.pb [OPTIONS] [CONTEXT]
 
 Build an image from a Dockerfile and the files in CONTEXT, store it under its -t names (or write
-it where --output says) and print its manifest digest.
+it where --output says) and print its manifest digest. With CONTEXT '-', stdin holds a tar of
+the context (plain or compressed) or just a Dockerfile (then the context is empty).
 
 Options:
-  -f, --file PATH          Dockerfile (default: CONTEXT/Dockerfile)
+  -f, --file PATH          Dockerfile (default: CONTEXT/Dockerfile; '-' reads it from stdin)
   -t, --tag NAME[:TAG]     name the image (repeatable)
       --build-arg K=V      set a build-time variable (repeatable; K alone takes it from the environment)
       --target STAGE       build this stage (default: the last)
@@ -161,130 +163,148 @@ export const buildCommand: Command = {
   summary: 'Build an image from a Dockerfile',
   usage,
   async run(argv, io) {
-    const { values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        ...buildFlagOptions,
-        ...storeFlagOptions,
-        ...snapshotterFlagOptions,
-        tag: { type: 'string', short: 't', multiple: true },
-        secret: { type: 'string', multiple: true },
-        label: { type: 'string', multiple: true },
-        progress: { type: 'string', default: 'auto' },
-        iidfile: { type: 'string' },
-        parallelism: { type: 'string' },
-        output: { type: 'string', short: 'o', multiple: true },
-        'metadata-file': { type: 'string' },
-        pull: { type: 'boolean' },
-        llb: { type: 'string' },
-        'llb-config': { type: 'string' },
-      },
-    });
-    const llbFile = values.llb;
-    if (llbFile !== undefined) {
-      const dockerfileFlags = (['file', 'target', 'build-arg'] as const).filter((f) => values[f] !== undefined);
-      if (dockerfileFlags.length) throw new UsageError(`--llb replaces the Dockerfile: drop ${dockerfileFlags.map((f) => `--${f}`).join(', ')}`, usage);
-      if (llbFile === '-' && values['llb-config'] === '-') throw new UsageError('--llb and --llb-config cannot both read stdin; give one of them a file', usage);
-    } else if (values['llb-config'] !== undefined) {
-      throw new UsageError('--llb-config goes with --llb FILE.pb', usage);
-    }
-    // With --llb the context is optional: a Definition without local sources reads none.
-    const flags = readBuildFlags(values, llbFile !== undefined && positionals.length === 0 ? ['.'] : positionals, io.env, usage);
-    if (flags.platforms.length !== 1) throw new UsageError('kiln build makes one platform at a time for now; pass a single --platform', usage);
-    const mode = values.progress as ProgressMode;
-    if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress=${values.progress}: use ${PROGRESS_MODES.join(', ')}`, usage);
-    let parallelism: number | undefined;
-    if (values.parallelism !== undefined) {
-      parallelism = Number(values.parallelism);
-      if (!Number.isInteger(parallelism) || parallelism < 1) throw new UsageError(`--parallelism=${values.parallelism}: expected a whole number of at least 1`, usage);
-    }
-    const labels = parseLabels(values.label ?? []);
-    const secrets = await readSecrets(values.secret ?? [], io);
-    const sourceDateEpoch = parseEpoch(io.env);
-    const outputs = parseOutputSpecs(values.output ?? [], { tags: values.tag ?? [], cwd: io.cwd, normalize: normalizeName });
-    const toStdout = outputs.some((o) => 'dest' in o && o.dest === '-');
-    if (toStdout && (io.stdout as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to write an archive to a terminal; redirect stdout or give the output a dest=FILE', usage);
-
-    const store = await openStore(values, io);
-    let plan: BuildPlan;
-    if (llbFile !== undefined) {
-      const platform = flags.platforms[0]!;
-      plan = {
-        definition: await readLlbFile(llbFile, io),
-        config: values['llb-config'] !== undefined ? await readLlbConfig(values['llb-config'], io) : emptyConfig(platform),
-        platform,
-        contextDir: path.resolve(io.cwd, flags.context),
-      };
-    } else {
-      const input = await readBuildInput(flags.context, flags.file, io.cwd);
-      const df = parseDockerfile(input.text, input.displayName);
-      const compiled = await compileDockerfile(df, {
-        file: input.displayName,
-        text: input.text,
-        ...(flags.target !== undefined ? { target: flags.target } : {}),
-        buildArgs: flags.buildArgs,
-        targetPlatform: flags.platforms[0]!,
-        buildPlatform: hostPlatform(),
-        ignorePatterns: input.ignorePatterns,
-        // With --pull the store is not asked: the images are named, unpinned, for the error below.
-        ...(values.pull ? {} : { resolveImage: storeResolver(store) }),
-        noCache: flags.noCache,
-      });
-      for (const w of compiled.warnings) io.stderr.write(`warning: ${w}\n`);
-      plan = { definition: compiled.definition, config: compiled.config, platform: compiled.platform, contextDir: input.contextDir };
-    }
-    if (values.pull) {
-      const refs = sourceImages(plan.definition);
-      if (refs.length) throw new PullNotSupportedError(refs);
-    }
-    if (Object.keys(labels).length) plan.config.config.Labels = { ...plan.config.config.Labels, ...labels };
-
-    const snapshotter = await openSnapshots(values, io, store);
-    const progress = createProgress(mode, io.stderr as CliIO['stderr'] & { isTTY?: boolean });
-    // Ctrl-C cancels the running steps, which release their mounts before the process exits.
-    const ctrl = new AbortController();
-    const onSignal = (): void => ctrl.abort();
-    // `on`, not `once`: the mount registry's own handler re-raises the signal (killing the process
-    // before the steps are cancelled) when it finds itself the only listener left.
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
+    // Temp dirs a build made from stdin, removed whatever happens.
+    const cleanups: (() => Promise<void>)[] = [];
     try {
-      const { result } = await solve(
-        plan.definition,
-        { store, snapshotter, root: store.root, contextDir: plan.contextDir, secrets, signal: ctrl.signal, platform: plan.platform, emit: (e) => progress.event(e) },
-        { noCache: flags.noCache, ...(parallelism !== undefined ? { parallelism } : {}) },
-      );
-      if (outputs.every((o) => o.type === 'cacheonly')) return 0;
-      // Held until every output is written, so a concurrent prune cannot take the blobs they read.
-      const lease = await store.leases.create({ expiresInMs: 60 * 60 * 1000 });
-      try {
-        const image = await exportImage(store, snapshotter, result, {
-          config: plan.config,
-          names: storeNames(outputs),
-          lease,
-          ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
-          emit: (e) => progress.event(e),
-        });
-        await writeBuildOutputs(store, image, outputs, {
-          stdout: io.stdout,
-          ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
-          emit: (e) => progress.event(e),
-        });
-        progress.close();
-        if (values.iidfile !== undefined) await writeFile(path.resolve(io.cwd, values.iidfile), image.configDigest);
-        const metadataFile = values['metadata-file'];
-        if (metadataFile !== undefined) await writeFile(path.resolve(io.cwd, metadataFile), JSON.stringify(buildMetadata(image, outputNames(outputs)), null, 2) + '\n');
-        // stdout carries the archive when an output streams there; the digest would corrupt it.
-        if (!toStdout) io.stdout.write(image.manifestDigest + '\n');
-        return 0;
-      } finally {
-        await store.leases.delete(lease).catch(() => undefined);
-      }
+      return await build(argv, io, cleanups);
     } finally {
-      progress.close();
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
+      for (const c of cleanups) await c();
     }
   },
 };
+
+async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...buildFlagOptions,
+      ...storeFlagOptions,
+      ...snapshotterFlagOptions,
+      tag: { type: 'string', short: 't', multiple: true },
+      secret: { type: 'string', multiple: true },
+      label: { type: 'string', multiple: true },
+      progress: { type: 'string', default: 'auto' },
+      iidfile: { type: 'string' },
+      parallelism: { type: 'string' },
+      output: { type: 'string', short: 'o', multiple: true },
+      'metadata-file': { type: 'string' },
+      pull: { type: 'boolean' },
+      llb: { type: 'string' },
+      'llb-config': { type: 'string' },
+    },
+  });
+  const llbFile = values.llb;
+  if (llbFile !== undefined) {
+    const dockerfileFlags = (['file', 'target', 'build-arg'] as const).filter((f) => values[f] !== undefined);
+    if (dockerfileFlags.length) throw new UsageError(`--llb replaces the Dockerfile: drop ${dockerfileFlags.map((f) => `--${f}`).join(', ')}`, usage);
+    if (llbFile === '-' && values['llb-config'] === '-') throw new UsageError('--llb and --llb-config cannot both read stdin; give one of them a file', usage);
+  } else if (values['llb-config'] !== undefined) {
+    throw new UsageError('--llb-config goes with --llb FILE.pb', usage);
+  }
+  // With --llb the context is optional: a Definition without local sources reads none.
+  const flags = readBuildFlags(values, llbFile !== undefined && positionals.length === 0 ? ['.'] : positionals, io.env, usage);
+  if (flags.platforms.length !== 1) throw new UsageError('kiln build makes one platform at a time for now; pass a single --platform', usage);
+  const mode = values.progress as ProgressMode;
+  if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress=${values.progress}: use ${PROGRESS_MODES.join(', ')}`, usage);
+  let parallelism: number | undefined;
+  if (values.parallelism !== undefined) {
+    parallelism = Number(values.parallelism);
+    if (!Number.isInteger(parallelism) || parallelism < 1) throw new UsageError(`--parallelism=${values.parallelism}: expected a whole number of at least 1`, usage);
+  }
+  const labels = parseLabels(values.label ?? []);
+  const secrets = await readSecrets(values.secret ?? [], io);
+  const sourceDateEpoch = parseEpoch(io.env);
+  const outputs = parseOutputSpecs(values.output ?? [], { tags: values.tag ?? [], cwd: io.cwd, normalize: normalizeName });
+  const toStdout = outputs.some((o) => 'dest' in o && o.dest === '-');
+  if (toStdout && (io.stdout as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to write an archive to a terminal; redirect stdout or give the output a dest=FILE', usage);
+
+  const store = await openStore(values, io);
+  let plan: BuildPlan;
+  if (llbFile !== undefined) {
+    const platform = flags.platforms[0]!;
+    plan = {
+      definition: await readLlbFile(llbFile, io),
+      config: values['llb-config'] !== undefined ? await readLlbConfig(values['llb-config'], io) : emptyConfig(platform),
+      platform,
+      contextDir: path.resolve(io.cwd, flags.context),
+    };
+  } else {
+    // `kiln build -` reads the context (or a lone Dockerfile) from stdin; `-f -` the Dockerfile.
+    if (flags.context === '-' && flags.file === '-') throw new UsageError('stdin can hold the context or the Dockerfile, not both', usage);
+    const fromStdin = flags.context === '-' || flags.file === '-' ? await readStdinInput(io.stdin) : undefined;
+    if (fromStdin) cleanups.push(fromStdin.cleanup);
+    const contextArg = flags.context === '-' ? fromStdin!.dir : flags.context;
+    const fileArg = flags.file === '-' ? path.join(fromStdin!.dir, 'Dockerfile') : flags.file;
+    const input = await readBuildInput(contextArg, fileArg, io.cwd);
+    if (fromStdin) input.displayName = 'Dockerfile';
+    const df = parseDockerfile(input.text, input.displayName);
+    const compiled = await compileDockerfile(df, {
+      file: input.displayName,
+      text: input.text,
+      ...(flags.target !== undefined ? { target: flags.target } : {}),
+      buildArgs: flags.buildArgs,
+      targetPlatform: flags.platforms[0]!,
+      buildPlatform: hostPlatform(),
+      ignorePatterns: input.ignorePatterns,
+      // With --pull the store is not asked: the images are named, unpinned, for the error below.
+      ...(values.pull ? {} : { resolveImage: storeResolver(store) }),
+      noCache: flags.noCache,
+    });
+    for (const w of compiled.warnings) io.stderr.write(`warning: ${w}\n`);
+    plan = { definition: compiled.definition, config: compiled.config, platform: compiled.platform, contextDir: input.contextDir };
+  }
+  if (values.pull) {
+    const refs = sourceImages(plan.definition);
+    if (refs.length) throw new PullNotSupportedError(refs);
+  }
+  if (Object.keys(labels).length) plan.config.config.Labels = { ...plan.config.config.Labels, ...labels };
+
+  const snapshotter = await openSnapshots(values, io, store);
+  const progress = createProgress(mode, io.stderr as CliIO['stderr'] & { isTTY?: boolean });
+  // Ctrl-C cancels the running steps, which release their mounts before the process exits.
+  const ctrl = new AbortController();
+  const onSignal = (): void => ctrl.abort();
+  // `on`, not `once`: the mount registry's own handler re-raises the signal (killing the process
+  // before the steps are cancelled) when it finds itself the only listener left.
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const { result } = await solve(
+      plan.definition,
+      { store, snapshotter, root: store.root, contextDir: plan.contextDir, secrets, signal: ctrl.signal, platform: plan.platform, emit: (e) => progress.event(e) },
+      { noCache: flags.noCache, ...(parallelism !== undefined ? { parallelism } : {}) },
+    );
+    if (outputs.every((o) => o.type === 'cacheonly')) return 0;
+    // Held until every output is written, so a concurrent prune cannot take the blobs they read.
+    const lease = await store.leases.create({ expiresInMs: 60 * 60 * 1000 });
+    try {
+      const image = await exportImage(store, snapshotter, result, {
+        config: plan.config,
+        names: storeNames(outputs),
+        lease,
+        ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+        emit: (e) => progress.event(e),
+      });
+      await writeBuildOutputs(store, image, outputs, {
+        stdout: io.stdout,
+        ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+        emit: (e) => progress.event(e),
+      });
+      progress.close();
+      if (values.iidfile !== undefined) await writeFile(path.resolve(io.cwd, values.iidfile), image.configDigest);
+      const metadataFile = values['metadata-file'];
+      if (metadataFile !== undefined) await writeFile(path.resolve(io.cwd, metadataFile), JSON.stringify(buildMetadata(image, outputNames(outputs)), null, 2) + '\n');
+      // stdout carries the archive when an output streams there; the digest would corrupt it.
+      if (!toStdout) io.stdout.write(image.manifestDigest + '\n');
+      return 0;
+    } finally {
+      await store.leases.delete(lease).catch(() => undefined);
+    }
+  } finally {
+    progress.close();
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
