@@ -1,6 +1,7 @@
 // A container's cgroups: finding which hierarchy holds each controller (v2 unified or v1 per
 // controller, hybrid machines mix both), creating `kiln/<id>` with the limits before the process
-// starts, reading whether the OOM killer acted, and removing it after.
+// starts, reading whether the OOM killer acted, removing it after, finding a running container's
+// for `kiln exec`, and sweeping the ones a killed supervisor left.
 
 import { mkdir, readFile, rmdir, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
@@ -223,4 +224,69 @@ async function enableV2Controllers(mountpoint: string, controllers: Controller[]
       throw new CgroupError(`enabling ${line} in ${dir}: ${e.code ?? e.message}`);
     });
   }
+}
+
+/**
+ * The `cgroup.procs` files of the kiln cgroups process `pid` is in (a container's init), one per
+ * hierarchy that holds a controller we use: what a process joins to count as part of the container.
+ */
+export async function cgroupProcsOf(pid: number): Promise<string[]> {
+  const text = await readFile(`/proc/${pid}/cgroup`, 'utf8');
+  // Each line is `hierarchy-id:controllers:path`; v2's has id 0 and no controllers.
+  const lines = text.split('\n').filter(Boolean).map((l) => {
+    const [id, controllers = '', ...rest] = l.split(':');
+    return { id, controllers: controllers.split(','), path: rest.join(':') };
+  });
+  const files = new Set<string>();
+  for (const [controller, h] of await detectHierarchies()) {
+    const line = lines.find((l) => (h.version === 2 ? l.id === '0' : l.controllers.includes(controller)));
+    if (line && /^\/kiln\/[^/]+$/.test(line.path)) files.add(path.join(h.mountpoint, line.path, 'cgroup.procs'));
+  }
+  return [...files];
+}
+
+/** How long a sweep waits for the processes of a dead supervisor's container to finish dying. */
+const SWEEP_WAIT_MS = 3_000;
+
+/**
+ * Removes the `kiln/<id>` cgroups of `ids` once they hold no process: a supervisor killed with
+ * SIGKILL never got to remove them. The caller passes only containers it knows are not running,
+ * since a starting container's cgroup is empty for a moment. Returns the directories removed.
+ */
+export async function sweepCgroups(ids: Iterable<string>): Promise<string[]> {
+  const mountpoints = new Set([...(await detectHierarchies()).values()].map((h) => h.mountpoint));
+  const dirs = [...ids].flatMap((id) => [...mountpoints].map((mp) => path.join(mp, 'kiln', id)));
+  const removed = await Promise.all(dirs.map(async (dir) => ((await drained(dir)) && (await removeEmpty(dir)) ? [dir] : [])));
+  return removed.flat();
+}
+
+/**
+ * Whether `dir` exists and is empty of processes, or becomes so soon: the processes of a killed
+ * container take a moment to die once its init is gone (tearing down its namespaces).
+ */
+async function drained(dir: string): Promise<boolean> {
+  const deadline = Date.now() + SWEEP_WAIT_MS;
+  for (;;) {
+    const procs = await readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => undefined);
+    if (procs === undefined) return false;
+    if (procs.trim() === '') return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(50);
+  }
+}
+
+/** rmdir, waiting out the moment the kernel needs to let go of tasks that just exited. */
+async function removeEmpty(dir: string): Promise<boolean> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await rmdir(dir);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      // A sweep is tidying up: what it cannot remove now, a later one will.
+      if (code !== 'EBUSY') return false;
+      await sleep(20);
+    }
+  }
+  return false;
 }

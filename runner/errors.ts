@@ -35,8 +35,8 @@ export class HelperMissingError extends Error {
 export class ContainerSetupError extends Error {
   readonly code = 'KILN_RUN_SETUP';
   readonly userFacing = true;
-  constructor(readonly detail: string) {
-    super(`could not start the container: ${detail}`);
+  constructor(readonly reason: string) {
+    super(`could not start the container: ${reason}`);
     this.name = 'ContainerSetupError';
   }
 }

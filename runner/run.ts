@@ -1,5 +1,6 @@
 // Running one container with the namespace helper: prepare the spec, create the cgroup, spawn
-// kiln-ns with the spec on fd 3 and its reports on fd 4, stream stdio, and clean up after.
+// kiln-ns with the spec on fd 3, its reports on fd 4 and terminal resizes on fd 5, stream stdio,
+// and clean up after.
 
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -8,11 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { ContainerCgroup } from './cgroups.js';
-import { ContainerSetupError } from './errors.js';
+import { ContainerSetupError, InvalidContainerSpecError } from './errors.js';
 import { helperPath } from './helper-path.js';
 import { prepareContainer } from './prepare.js';
 import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './security.js';
 import type { ContainerSpec, RunResult } from './spec.js';
+import { resizeCommand, type CallerTerminal } from './tty.js';
 
 export interface RunIO {
   stdout?: (chunk: Buffer) => void;
@@ -21,12 +23,17 @@ export interface RunIO {
   stdin?: NodeJS.ReadableStream;
   /** Aborting sends SIGTERM to the container's process, then SIGKILL after a grace period. */
   signal?: AbortSignal;
+  /** With `spec.tty`: the pty takes this terminal's size and follows its resizes. */
+  terminal?: CallerTerminal;
+  /**
+   * Names the run (its cgroup `kiln/<id>`, its default hostname); `kiln run` passes the container's
+   * id so that a sweep can tell whose a leftover cgroup is. Random when unset.
+   */
+  id?: string;
 }
 
 /** `docker stop`'s default grace between SIGTERM and SIGKILL. */
 const STOP_GRACE_MS = 10_000;
-
-type Report = { type: 'error'; message: string } | { type: 'stubs'; paths: string[] } | { type: 'signaled'; signal: number };
 
 function signalName(n: number): string | undefined {
   return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0];
@@ -46,33 +53,49 @@ async function removeStubs(spec: ContainerSpec, stubs: string[]): Promise<void> 
 
 export async function runContainer(spec: ContainerSpec, io: RunIO = {}): Promise<RunResult> {
   io.signal?.throwIfAborted();
-  const id = randomBytes(8).toString('hex');
+  if (io.id !== undefined && !/^[a-zA-Z0-9_-]+$/.test(io.id)) throw new InvalidContainerSpecError('id', `${JSON.stringify(io.id)} must be letters, digits, _ or -`);
+  const id = io.id ?? randomBytes(8).toString('hex');
   const etcDir = await mkdtemp(path.join(os.tmpdir(), `kiln-run-${id}-`));
   let cgroup: ContainerCgroup | undefined;
-  const reports: Report[] = [];
+  const reports: HelperReport[] = [];
   try {
     const prepared = await prepareContainer(spec, id, etcDir);
     cgroup = await ContainerCgroup.create(id, spec.limits);
     const helperSpec = {
       rootfs: spec.rootfs,
       overlay: spec.upper ? { lowers: spec.upper.lowers, upper: spec.upper.upperDir, work: spec.upper.workDir } : null,
-      args: spec.args,
-      env: prepared.env,
-      cwd: spec.cwd,
-      uid: prepared.user.uid,
-      gid: prepared.user.gid,
-      groups: prepared.user.groups,
       hostname: prepared.hostname,
       network: spec.network,
       mounts: prepared.mounts,
       cgroupProcs: cgroup.procsFiles,
-      capabilities: DEFAULT_CAPABILITIES,
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
-      noNewPrivileges: true,
-      tty: spec.tty ?? false,
+      process: {
+        args: spec.args,
+        env: prepared.env,
+        cwd: spec.cwd,
+        uid: prepared.user.uid,
+        gid: prepared.user.gid,
+        groups: prepared.user.groups,
+        capabilities: DEFAULT_CAPABILITIES,
+        noNewPrivileges: true,
+        tty: spec.tty ?? false,
+        ...(spec.tty && io.terminal ? { consoleSize: io.terminal.size } : {}),
+      },
     };
-    const ended = await runHelper(await helperPath(), JSON.stringify(helperSpec), spec, io, reports);
+    const ended = await runHelper(
+      await helperPath(),
+      {
+        flags: [],
+        specJson: JSON.stringify(helperSpec),
+        ...(spec.stdin === true && io.stdin ? { stdin: io.stdin } : {}),
+        ...(io.stdout ? { stdout: io.stdout } : {}),
+        ...(io.stderr ? { stderr: io.stderr } : {}),
+        ...(spec.tty === true && io.terminal ? { terminal: io.terminal } : {}),
+        ...(io.signal ? { signal: io.signal } : {}),
+      },
+      reports,
+    );
     const oomKilled = await cgroup.oomKilled();
     const error = reports.find((r) => r.type === 'error');
     if (error) throw new ContainerSetupError(error.message);
@@ -90,34 +113,47 @@ export async function runContainer(spec: ContainerSpec, io: RunIO = {}): Promise
   }
 }
 
-function runHelper(
-  helper: string,
-  specJson: string,
-  spec: ContainerSpec,
-  io: RunIO,
-  reports: Report[],
-): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  const withStdin = spec.stdin === true && io.stdin !== undefined;
-  const child = spawn(helper, ['--spec-fd', '3', '--report-fd', '4'], {
-    stdio: [withStdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+/** One kiln-ns run: its flags (`--exec` or none), spec, stdio and terminal. */
+export interface HelperRun {
+  /** Flags before the fd ones: `['--exec']` for an exec, none for a new container. */
+  flags: string[];
+  specJson: string;
+  /** Piped to the process; it reads /dev/null when unset. */
+  stdin?: NodeJS.ReadableStream;
+  stdout?: (chunk: Buffer) => void;
+  stderr?: (chunk: Buffer) => void;
+  /** Only for a tty process: the helper hears its resizes on fd 5. */
+  terminal?: CallerTerminal;
+  /** Aborting sends SIGTERM to the helper (which passes it on), then SIGKILL after a grace period. */
+  signal?: AbortSignal;
+}
+
+export type HelperReport = { type: 'error'; message: string } | { type: 'stubs'; paths: string[] } | { type: 'signaled'; signal: number };
+
+/** Spawns kiln-ns and resolves when it and its stdio have ended; its reports are pushed to `reports` as they come. */
+export function runHelper(helper: string, run: HelperRun, reports: HelperReport[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  const { stdin, terminal } = run;
+  const child = spawn(helper, [...run.flags, '--spec-fd', '3', '--report-fd', '4', ...(terminal ? ['--control-fd', '5'] : [])], {
+    stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(terminal ? (['pipe'] as const) : [])],
   });
   const specPipe = child.stdio[3] as Writable;
   const reportPipe = child.stdio[4] as Readable;
   specPipe.on('error', () => undefined);
-  specPipe.end(specJson);
-  child.stdout?.on('data', (c: Buffer) => io.stdout?.(c));
-  child.stderr?.on('data', (c: Buffer) => io.stderr?.(c));
-  if (withStdin && child.stdin) {
-    // The container may exit without reading all of its input.
+  specPipe.end(run.specJson);
+  const stopResizing = terminal ? followResizes(terminal, (child.stdio as ReadonlyArray<Readable | Writable | null | undefined>)[5] as Writable) : undefined;
+  child.stdout?.on('data', (c: Buffer) => run.stdout?.(c));
+  child.stderr?.on('data', (c: Buffer) => run.stderr?.(c));
+  if (stdin && child.stdin) {
+    // The process may exit without reading all of its input.
     child.stdin.on('error', () => undefined);
-    io.stdin?.pipe(child.stdin);
+    stdin.pipe(child.stdin);
   }
   let pending = '';
   reportPipe.on('data', (c: Buffer) => {
     pending += c.toString('utf8');
     let nl;
     while ((nl = pending.indexOf('\n')) >= 0) {
-      reports.push(JSON.parse(pending.slice(0, nl)) as Report);
+      reports.push(JSON.parse(pending.slice(0, nl)) as HelperReport);
       pending = pending.slice(nl + 1);
     }
   });
@@ -127,16 +163,28 @@ function runHelper(
     child.kill('SIGTERM');
     killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
   };
-  io.signal?.addEventListener('abort', onAbort, { once: true });
-  if (io.signal?.aborted) onAbort();
+  run.signal?.addEventListener('abort', onAbort, { once: true });
+  if (run.signal?.aborted) onAbort();
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     // 'close' comes after every stdio stream has ended, so no output is lost.
     child.on('close', (code, signal) => {
-      io.signal?.removeEventListener('abort', onAbort);
+      stopResizing?.();
+      run.signal?.removeEventListener('abort', onAbort);
       clearTimeout(killTimer);
-      if (withStdin) io.stdin?.unpipe(child.stdin as Writable);
+      if (stdin && child.stdin) stdin.unpipe(child.stdin);
       resolve({ code, signal });
     });
   });
+}
+
+/** Sends each resize of `terminal` to the helper's control fd until the returned function is called. */
+function followResizes(terminal: CallerTerminal, control: Writable): () => void {
+  // The helper stops reading once its process ends; a late resize must not crash kiln.
+  control.on('error', () => undefined);
+  const stop = terminal.onResize((size) => control.write(resizeCommand(size)));
+  return () => {
+    stop();
+    control.end();
+  };
 }

@@ -1,6 +1,7 @@
 // Running a recorded container to its end, in whichever kiln process supervises it (foreground
 // `kiln run` or the detached one): its root from the snapshot, its output into log.jsonl, its pids
-// and exit into state.json, signals passed on, and `--rm` honoured.
+// and exit into state.json, signals passed on, and `--rm` honoured; and sweeping the cgroups of
+// supervisors that were killed before they could.
 
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -10,18 +11,22 @@ import type { Writable } from 'node:stream';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
 import type { Store } from '../snapshotter/store.js';
 import { writeBundle } from './bundle.js';
+import { sweepCgroups } from './cgroups.js';
 import { LogWriter, type LogStream } from './container-log.js';
 import { destroyContainer } from './container-create.js';
 import { ContainerStore, type ContainerConfig } from './containers.js';
 import { RuntimeError } from './errors.js';
 import { runContainer } from './run.js';
 import type { ContainerSpec, RunResult } from './spec.js';
+import type { CallerTerminal } from './tty.js';
 
 export interface SuperviseIO {
   /** Foreground output, besides the log. */
   stdout?: (chunk: Buffer) => void;
   stderr?: (chunk: Buffer) => void;
   stdin?: NodeJS.ReadableStream;
+  /** The foreground terminal a tty container takes its size and resizes from. */
+  terminal?: CallerTerminal;
   /** Called once the container's command runs (its pids are in state.json) or has already ended. */
   onStarted?: () => void;
 }
@@ -36,6 +41,7 @@ const STOP_GRACE_MS = 10_000;
  */
 export async function superviseContainer(store: Store, snapshotter: Snapshotter, id: string, io: SuperviseIO = {}): Promise<RunResult> {
   const containers = new ContainerStore(store.root);
+  await sweepContainerCgroups(containers);
   const { config } = await containers.get(id);
   let state = await containers.markRunning(config.id);
   const log = new LogWriter(path.join(containers.containerDir(config.id), 'log.jsonl'));
@@ -65,7 +71,9 @@ export async function superviseContainer(store: Store, snapshotter: Snapshotter,
             stdout: output('stdout', io.stdout),
             stderr: output('stderr', io.stderr),
             ...(io.stdin ? { stdin: io.stdin } : {}),
+            ...(io.terminal ? { terminal: io.terminal } : {}),
             signal: abort.signal,
+            id: config.id,
           });
     const pids = config.runtime === 'runc' ? runcPids(`kiln-${config.id}`, () => ended) : kilnPids(() => ended);
     const recorded = pids.then(async (p) => {
@@ -99,6 +107,15 @@ export async function superviseContainer(store: Store, snapshotter: Snapshotter,
   markStarted();
   if (config.autoRemove) await destroyContainer(store, snapshotter, config);
   return result;
+}
+
+/**
+ * Removes the cgroups that supervisors killed with SIGKILL left behind: those of containers not
+ * running any more (a dead supervisor's container reads as exited) that hold no process.
+ */
+export async function sweepContainerCgroups(containers: ContainerStore): Promise<void> {
+  const stopped = (await containers.list()).filter((r) => r.state.status !== 'running').map((r) => r.config.id);
+  await sweepCgroups(stopped);
 }
 
 function signalQuietly(pid: number, sig: NodeJS.Signals | number): void {

@@ -9,6 +9,7 @@ import { envEntry } from '../../runner/command-line.js';
 import { execInContainer } from '../../runner/container-exec.js';
 import { ContainerStore } from '../../runner/containers.js';
 import { InvalidRunFlagError } from '../../runner/errors.js';
+import { callerTerminal, enterRawMode } from '../../runner/tty.js';
 
 const usage = `Usage: kiln exec [OPTIONS] CONTAINER COMMAND [ARG...]
 
@@ -17,7 +18,7 @@ Execute a command in a running container
 Options:
   -e, --env K=V        Set an environment variable
   -i, --interactive    Keep STDIN open
-  -t, --tty            Use kiln's own terminal for the command
+  -t, --tty            Allocate a pseudo-TTY
   -u, --user USER      name|uid[:group|gid]
   -w, --workdir DIR    Working directory inside the container
 ${rootUsage}`;
@@ -48,18 +49,26 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     if (entry !== undefined) env.push(entry);
   }
   const containers = new ContainerStore(resolveRoot(v.root ? path.resolve(io.cwd, v.root) : undefined, io.env));
-  return execInContainer(
-    await containers.get(ref),
-    {
-      args,
-      env,
-      ...(v.workdir !== undefined ? { cwd: v.workdir } : {}),
-      ...(v.user !== undefined ? { user: v.user } : {}),
-      stdin: v.interactive ?? false,
-      tty: v.tty ?? false,
-    },
-    io,
-  );
+  const rec = await containers.get(ref);
+  const terminal = v.tty ? callerTerminal(io.stdout) : undefined;
+  const restore = v.tty && v.interactive ? enterRawMode(io.stdin) : () => undefined;
+  try {
+    return await execInContainer(
+      rec,
+      {
+        args,
+        env,
+        ...(v.workdir !== undefined ? { cwd: v.workdir } : {}),
+        ...(v.user !== undefined ? { user: v.user } : {}),
+        stdin: v.interactive ?? false,
+        tty: v.tty ?? false,
+      },
+      { ...io, ...(terminal ? { terminal } : {}) },
+    );
+  } finally {
+    restore();
+    if (v.interactive) io.stdin.pause();
+  }
 }
 
 export const execCommand: Command = {

@@ -7,6 +7,7 @@ import { rootUsage, storeFlagOptions } from '../store-flags.js';
 import { renderTable } from '../table.js';
 import { resolveRoot } from '../../snapshotter/root.js';
 import { ContainerStore, type ContainerRecord } from '../../runner/containers.js';
+import { sweepContainerCgroups } from '../../runner/supervise.js';
 import path from 'node:path';
 
 const usage = `Usage: kiln ps [OPTIONS]
@@ -39,7 +40,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
   const root = resolveRoot(values.root ? path.resolve(io.cwd, values.root) : undefined, io.env);
-  const all = await new ContainerStore(root).list();
+  const containers = new ContainerStore(root);
+  await sweepContainerCgroups(containers);
+  const all = await containers.list();
   const shown = values.all ? all : all.filter((r) => r.state.status === 'running');
   if (values.quiet) {
     io.stdout.write(shown.map((r) => r.config.id.slice(0, 12) + '\n').join(''));

@@ -8,6 +8,7 @@ import { destroyContainer } from '../../runner/container-create.js';
 import { signalContainer, waitStopped } from '../../runner/container-signal.js';
 import { ContainerStore } from '../../runner/containers.js';
 import { ContainerStateError } from '../../runner/errors.js';
+import { sweepCgroups } from '../../runner/cgroups.js';
 
 const usage = `Usage: kiln rm [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -35,6 +36,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
       // The supervisor records the exit and lets go of the snapshot before it can be removed.
       if (!(await waitStopped(containers, rec, 20_000, true))) throw new ContainerStateError(ref, 'did not stop within 20 seconds');
     }
+    // Stopped now; a supervisor killed with SIGKILL left its cgroups for us.
+    await sweepCgroups([rec.config.id]);
     // An `--rm` container's supervisor may have removed it meanwhile.
     if ((await containers.list()).some((r) => r.config.id === rec.config.id)) await destroyContainer(store, snapshotter, rec.config);
     io.stdout.write(ref + '\n');

@@ -10,6 +10,7 @@ import { VALID_NAME } from '../../runner/containers.js';
 import { startDetached } from '../../runner/detach.js';
 import { InvalidRunFlagError } from '../../runner/errors.js';
 import { superviseContainer } from '../../runner/supervise.js';
+import { callerTerminal, enterRawMode } from '../../runner/tty.js';
 import type { ContainerLimits } from '../../runner/spec.js';
 
 const usage = `Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -139,19 +140,20 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout.write(config.id + '\n');
     return 0;
   }
-  const stdin = io.stdin as NodeJS.ReadStream;
-  const raw = v.tty === true && v.interactive === true && stdin.isTTY === true;
-  if (raw) stdin.setRawMode(true);
+  const terminal = v.tty ? callerTerminal(io.stdout) : undefined;
+  // As docker: keys go to the container's pty untouched only when they are forwarded at all (-i).
+  const restore = v.tty && v.interactive ? enterRawMode(io.stdin) : () => undefined;
   try {
     const result = await superviseContainer(store, snapshotter, config.id, {
       stdout: (c) => io.stdout.write(c),
       stderr: (c) => io.stderr.write(c),
       ...(v.interactive ? { stdin: io.stdin } : {}),
+      ...(terminal ? { terminal } : {}),
     });
     return result.exitCode;
   } finally {
-    if (raw) stdin.setRawMode(false);
-    if (v.interactive) stdin.pause();
+    restore();
+    if (v.interactive) io.stdin.pause();
   }
 }
 

@@ -2,7 +2,7 @@
 //! capabilities, no_new_privs, working directory, and the executable looked up in the container's PATH.
 
 use crate::caps;
-use crate::spec::Spec;
+use crate::spec::Process;
 use crate::supervise::restore_signals;
 use nix::unistd::{chdir, setgroups, setresgid, setresuid, setsid, Gid, Uid};
 use std::ffi::CString;
@@ -55,7 +55,7 @@ fn cstrings(items: &[String]) -> Result<Vec<CString>, String> {
 }
 
 /// Everything between fork and exec that can fail for a reason the runner should hear about.
-pub fn prepare(spec: &Spec) -> Result<(), String> {
+pub fn prepare(spec: &Process) -> Result<(), String> {
     restore_signals().map_err(|e| format!("restoring signals: {e}"))?;
     setsid().map_err(|e| format!("setsid: {e}"))?;
     if spec.tty && unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
@@ -81,7 +81,7 @@ pub fn prepare(spec: &Spec) -> Result<(), String> {
 }
 
 /// Replaces this process with the container's command; returns only if that fails.
-pub fn exec(spec: &Spec) -> ExecFailure {
+pub fn exec(spec: &Process) -> ExecFailure {
     let name = &spec.args[0];
     let path = match look_path(name, &spec.env) {
         Ok(p) => p,

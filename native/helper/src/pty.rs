@@ -1,61 +1,86 @@
-//! `tty: true`: a pseudo-terminal opened by the outer helper, whose slave becomes the container's
-//! stdio while two threads copy between the helper's own stdin/stdout and the master.
+//! `tty: true`: the pty comes from the container's own devpts instance. Whoever stands inside the
+//! container (its init, or an exec'd process before it drops privileges) opens `/dev/ptmx` there,
+//! keeps the slave for the process's stdio and passes the master out over a socketpair (SCM_RIGHTS)
+//! to the outer helper, which relays it (relay.rs).
 
-use nix::pty::{openpty, OpenptyResult, Winsize};
-use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::{Arc, Barrier};
-use std::thread::JoinHandle;
+use crate::spec::{ConsoleSize, Process};
+use nix::sys::socket::{recvmsg, sendmsg, socketpair, AddressFamily, ControlMessage, ControlMessageOwned, MsgFlags, SockFlag, SockType};
+use std::io::{self, IoSlice, IoSliceMut};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 
-pub fn open() -> Result<OpenptyResult, String> {
-    let size = Winsize { ws_row: 24, ws_col: 80, ws_xpixel: 0, ws_ypixel: 0 };
-    let pty = openpty(Some(&size), None).map_err(|e| format!("openpty: {e}"))?;
-    // Only the container's stdio should hold the slave, and nothing in the container the master.
-    for fd in [pty.master.as_raw_fd(), pty.slave.as_raw_fd()] {
-        nix::fcntl::fcntl(fd, nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC)).map_err(|e| format!("pty cloexec: {e}"))?;
+/// A fresh pty's size when the caller has no terminal, as a VT100 had.
+const DEFAULT_SIZE: ConsoleSize = ConsoleSize { rows: 24, columns: 80 };
+
+fn os_err(what: &str) -> String {
+    format!("{what}: {}", io::Error::last_os_error())
+}
+
+/// The channel the master travels through: `.0` stays with the outer helper, `.1` goes inside.
+pub fn channel() -> Result<(OwnedFd, OwnedFd), String> {
+    socketpair(AddressFamily::Unix, SockType::Stream, None, SockFlag::SOCK_CLOEXEC).map_err(|e| format!("socketpair for the pty: {e}"))
+}
+
+pub fn set_size(master: RawFd, size: ConsoleSize) -> Result<(), String> {
+    let ws = libc::winsize { ws_row: size.rows, ws_col: size.columns, ws_xpixel: 0, ws_ypixel: 0 };
+    if unsafe { libc::ioctl(master, libc::TIOCSWINSZ, &ws) } < 0 {
+        return Err(os_err("setting the pty's window size"));
     }
-    Ok(pty)
+    Ok(())
+}
+
+/// Opens a pty in the calling process's `/dev/ptmx` (the container's, once inside it), gives it the
+/// process's size and owner, sends the master through `channel` and returns the slave.
+pub fn open_inside(channel: &OwnedFd, process: &Process) -> Result<OwnedFd, String> {
+    let fd = unsafe { libc::open(c"/dev/ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(os_err("opening the container's /dev/ptmx"));
+    }
+    let master = unsafe { OwnedFd::from_raw_fd(fd) };
+    let unlock: libc::c_int = 0;
+    if unsafe { libc::ioctl(fd, libc::TIOCSPTLCK, &unlock) } < 0 {
+        return Err(os_err("unlocking the pty"));
+    }
+    // TIOCGPTPEER opens the slave of this very master, with no path lookup in /dev/pts to race.
+    let slave = unsafe { libc::ioctl(fd, libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    if slave < 0 {
+        return Err(os_err("opening the pty's slave"));
+    }
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    set_size(fd, process.console_size.unwrap_or(DEFAULT_SIZE))?;
+    // The process owns its terminal, as with runc: tools that re-open or chmod it need that.
+    if unsafe { libc::fchown(slave.as_raw_fd(), process.uid, u32::MAX) } < 0 {
+        return Err(os_err("giving the pty to the container's user"));
+    }
+    let fds = [master.as_raw_fd()];
+    sendmsg::<()>(channel.as_raw_fd(), &[IoSlice::new(b"m")], &[ControlMessage::ScmRights(&fds)], MsgFlags::empty(), None)
+        .map_err(|e| format!("passing the pty master out: {e}"))?;
+    Ok(slave)
+}
+
+/// The master sent by `open_inside`; `None` when the other side closed without sending one (it
+/// failed before, and reports why on its own).
+pub fn receive(channel: &OwnedFd) -> Result<Option<OwnedFd>, String> {
+    let mut byte = [0u8; 1];
+    let mut iov = [IoSliceMut::new(&mut byte)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = recvmsg::<()>(channel.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
+        .map_err(|e| format!("receiving the pty master: {e}"))?;
+    for cmsg in msg.cmsgs().map_err(|e| format!("receiving the pty master: {e}"))? {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            if let Some(&fd) = fds.first() {
+                return Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Makes the slave the calling process's stdin, stdout and stderr.
 pub fn attach(slave: &OwnedFd) -> Result<(), String> {
     for fd in 0..3 {
         if unsafe { libc::dup2(slave.as_raw_fd(), fd) } < 0 {
-            return Err(format!("dup2 pty: {}", std::io::Error::last_os_error()));
+            return Err(os_err("dup2 pty"));
         }
     }
     Ok(())
-}
-
-fn copy(mut from: File, mut to: File) {
-    let mut buf = [0u8; 16 * 1024];
-    // The master reads EIO once every slave fd is closed: that is the end of output, not an error.
-    while let Ok(n) = from.read(&mut buf) {
-        if n == 0 || to.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
-}
-
-/// Starts the relays; the returned handle finishes when the container's output ends. Must run
-/// before unshare(CLONE_NEWPID), after which the kernel refuses new threads; it returns only once
-/// both threads sit in read(2), so a fork after it cannot copy a lock one of them holds.
-pub fn relay(master: OwnedFd) -> Result<JoinHandle<()>, String> {
-    let master = File::from(master);
-    let input = master.try_clone().map_err(|e| format!("dup pty master: {e}"))?;
-    let stdin = File::from(nix::unistd::dup(0).map(|fd| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) }).map_err(|e| format!("dup stdin: {e}"))?);
-    let stdout = File::from(nix::unistd::dup(1).map(|fd| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) }).map_err(|e| format!("dup stdout: {e}"))?);
-    let ready = Arc::new(Barrier::new(3));
-    let spawn = |from: File, to: File| {
-        let ready = Arc::clone(&ready);
-        std::thread::Builder::new().spawn(move || {
-            ready.wait();
-            copy(from, to)
-        })
-    };
-    spawn(stdin, input).map_err(|e| format!("starting the pty relay: {e}"))?;
-    let output = spawn(master, stdout).map_err(|e| format!("starting the pty relay: {e}"))?;
-    ready.wait();
-    Ok(output)
 }

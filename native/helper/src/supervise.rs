@@ -18,7 +18,8 @@ pub const FORWARDED: [Signal; 7] = [
 
 extern "C" fn ignore(_: libc::c_int) {}
 
-fn watched() -> SigSet {
+/// The signals the helper waits on: SIGCHLD and the forwarded ones.
+pub fn watched() -> SigSet {
     let mut set = SigSet::empty();
     set.add(Signal::SIGCHLD);
     for s in FORWARDED {
@@ -63,7 +64,20 @@ impl Ended {
     }
 }
 
-/// Reaps every child (an init inherits orphans) until `child` ends, forwarding watched signals to it.
+/// Reaps every child that has ended (an init inherits orphans); `child`'s end, once it comes.
+pub fn reap(child: Pid) -> nix::Result<Option<Ended>> {
+    loop {
+        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(pid, code)) if pid == child => return Ok(Some(Ended::Exited(code))),
+            Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => return Ok(Some(Ended::Signaled(sig as i32))),
+            Ok(WaitStatus::StillAlive) | Err(nix::errno::Errno::ECHILD) => return Ok(None),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Waits until `child` ends, reaping every other child and forwarding watched signals to it.
 pub fn wait_forwarding(child: Pid) -> nix::Result<Ended> {
     let set = watched();
     loop {
@@ -72,15 +86,8 @@ pub fn wait_forwarding(child: Pid) -> nix::Result<Ended> {
             let _ = kill(child, sig);
             continue;
         }
-        loop {
-            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(pid, code)) if pid == child => return Ok(Ended::Exited(code)),
-                Ok(WaitStatus::Signaled(pid, sig, _)) if pid == child => return Ok(Ended::Signaled(sig as i32)),
-                Ok(WaitStatus::StillAlive) | Err(nix::errno::Errno::ECHILD) => break,
-                Ok(_) => continue,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(e),
-            }
+        if let Some(ended) = reap(child)? {
+            return Ok(ended);
         }
     }
 }
