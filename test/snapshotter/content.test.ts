@@ -140,7 +140,13 @@ test('a writer killed mid-stream leaves only a temp in ingest/, never a blob, an
     proc.on('close', () => reject(new Error('child exited early')));
   });
   // Let the pipeline flush what it holds to the temp file, then crash the writer.
-  for (let i = 0; i < 50 && (await ingestFiles(store)).length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  // Wait for bytes, not just the file: the temp is created before the first chunk reaches it.
+  const staged = async (): Promise<number> => {
+    const names = await ingestFiles(store);
+    return names.length === 0 ? 0 : (await stat(path.join(store.root, 'ingest', names[0]!))).size;
+  };
+  for (let i = 0; i < 200 && (await staged()) === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok((await staged()) > 0, 'the writer flushed part of the stream before it was killed');
   proc.kill('SIGKILL');
   assert.equal((await done).signal, 'SIGKILL');
 
