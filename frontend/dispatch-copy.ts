@@ -86,7 +86,9 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
   const from: State | undefined = ins.from !== undefined ? await ctx.resolveFrom(x(ins.from), s, ins.range, '--from') : undefined;
   const local = sources.filter((src) => !(isAdd && (isUrl(src) || parseGit(src))));
   // The context is read once per COPY and only for the paths it names (issue: content-based keys).
-  const contextSource = from === undefined && local.length > 0 ? ctx.context(local.map(contextPattern)) : undefined;
+  // A source naming the whole context (`.`, `/`) selects everything: no include pattern at all.
+  const patterns = local.map(contextPattern);
+  const contextSource = from === undefined && local.length > 0 ? ctx.context(patterns.includes('.') ? undefined : patterns) : undefined;
 
   const actions: FileActionSpec[] = [];
   const common = { ...(owner ? { owner } : {}), ...chmod };

@@ -340,6 +340,8 @@ test('COPY and ADD lay files out as Docker does', async () => {
       'COPY --chown=app:crew a.txt /owned',
       'COPY --chmod=741 a.txt /mode',
       'ADD archive.tar.gz /unpacked/',
+      'COPY . /all/',
+      'COPY ./dir/../dir /dotdir',
       '',
     ].join('\n'),
     'dir/f1': 'f1\n',
@@ -365,6 +367,8 @@ test('COPY and ADD lay files out as Docker does', async () => {
       'stat -c "%u:%g %U:%G" /owned',
       'stat -c %a /mode',
       'cat /unpacked/inner/packed.txt; test -e /unpacked/archive.tar.gz || echo no-archive-file',
+      'cd /all && find . | sort | tr "\\n" " "; echo',
+      'cd /dotdir && find . | sort | tr "\\n" " "; echo',
     ].join('; '),
   );
   assert.equal(
@@ -380,6 +384,8 @@ test('COPY and ADD lay files out as Docker does', async () => {
       '741',
       'packed',
       'no-archive-file',
+      '. ./Dockerfile ./a.txt ./archive.tar.gz ./b.txt ./dir ./dir/f1 ./dir/sub ./dir/sub/f2 ./x.md ./y.md ',
+      '. ./f1 ./sub ./sub/f2 ',
       '',
     ].join('\n'),
   );
