@@ -71,11 +71,73 @@ export interface LayerEntry {
   size: number;
 }
 
+export interface TreeEntry {
+  /** `/`-separated, relative to the scanned root. */
+  rel: string;
+  kind: 'file' | 'dir' | 'symlink' | 'other';
+  /** Permission bits with set-id and sticky bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Regular files only; 0 for the rest. */
+  size: number;
+  mtimeMs: number;
+  atimeMs: number;
+  ino: number;
+  nlink: number;
+  linkTarget?: string;
+}
+
+/** scanTree's columns (see native/src/tree_scan.rs): zipped into TreeEntry by scan-tree.ts. */
+export interface RawTreeScan {
+  /** Relative paths joined by NUL. */
+  rels: string;
+  /** 0 file, 1 dir, 2 symlink, 3 other. */
+  kinds: Buffer;
+  /** 8 per entry: mode, uid, gid, size, mtimeMs, atimeMs, ino, nlink. */
+  numbers: Float64Array;
+  /** Symlink targets in entry order. */
+  links: string[];
+}
+
+/** One entry a copy plan creates; directories come before what they hold. */
+export interface CopyPlanOp {
+  kind: 'dir' | 'file' | 'symlink';
+  /** Absolute host path. */
+  to: string;
+  /** file: where its bytes come from (opened without following a symlink). */
+  from?: string;
+  /** file: its size. */
+  size?: number;
+  linkTarget?: string;
+  mode: number;
+  uid: number;
+  gid: number;
+  atimeMs: number;
+  mtimeMs: number;
+  /** dir: false keeps an existing directory's own mode, owner and times. Default true. */
+  finish?: boolean;
+}
+
+export interface CopyPlan {
+  /** The destination tree's root: errors name paths relative to it. */
+  root: string;
+  ops: CopyPlanOp[];
+  /** Replace an existing entry of the other kind (file vs directory) instead of failing. */
+  replace: boolean;
+}
+
 /** Called with bytes done so far, at most every 64 KiB / 10 ms, and once with the total. */
 export type ProgressCallback = (bytes: number) => void;
 
 export interface NativeAddon {
   sha256File(path: string): Promise<FileDigest>;
+  /** `sha256:` digests of many files, in order, hashed on all cores. */
+  sha256Files(paths: string[]): Promise<string[]>;
+  /** Every entry below root as columns; use scanTree() from scan-tree.ts for entries. */
+  scanTree(root: string): Promise<RawTreeScan>;
+  /** Directories in order, then files and symlinks on all cores, then directory metadata. */
+  applyCopyPlan(plan: CopyPlan): Promise<number>;
   /** Adds redirect_dir=off,metacopy=off,index=off where the kernel knows them. */
   mountOverlay(opts: OverlayMountOptions): Promise<void>;
   unmount(target: string, opts?: { detach?: boolean }): Promise<void>;

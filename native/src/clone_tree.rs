@@ -7,11 +7,12 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Read, Write};
+use crate::file_data::{check, cpath, ctx, DataCopier};
+use std::fs::{self, File};
+use std::io;
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// What a clone did.
@@ -28,30 +29,10 @@ pub struct CloneStats {
 struct Cloner {
     /// Source (dev, inode) of multiply-linked non-dirs → their first copy, to link the rest to.
     links: HashMap<(u64, u64), PathBuf>,
-    /// Once FICLONE fails for lack of support, the rest of the tree skips straight to copying.
-    reflink_unsupported: bool,
-    /// Same for copy_file_range.
-    copy_range_unsupported: bool,
+    data: DataCopier,
     reflinked: u64,
     regular: u64,
     entries: u64,
-}
-
-fn ctx(e: io::Error, what: &str, p: &Path) -> io::Error {
-    io::Error::new(e.kind(), format!("{what} {}: {e}", p.display()))
-}
-
-fn cpath(p: &Path) -> io::Result<CString> {
-    CString::new(p.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("NUL byte in path {}", p.display())))
-}
-
-fn check(ret: libc::c_int) -> io::Result<()> {
-    if ret < 0 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
 }
 
 /// Copies `src` (a directory) to `dst`, which must be absent or an empty directory.
@@ -108,7 +89,8 @@ impl Cloner {
         }
         if ft.is_file() {
             self.regular += 1;
-            let file = self.copy_file(src, dst, &meta)?;
+            let (file, reflinked) = self.data.copy(src, dst, meta.len())?;
+            self.reflinked += u64::from(reflinked);
             apply_metadata(src, dst, &meta, Some(&file))
         } else if ft.is_symlink() {
             let target = fs::read_link(src).map_err(|e| ctx(e, "read link", src))?;
@@ -123,78 +105,6 @@ impl Cloner {
             apply_metadata(src, dst, &meta, None)
         }
     }
-
-    fn copy_file(&mut self, src: &Path, dst: &Path, meta: &fs::Metadata) -> io::Result<File> {
-        let mut from = OpenOptions::new()
-            .read(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(src)
-            .map_err(|e| ctx(e, "open", src))?;
-        let mut to = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(dst)
-            .map_err(|e| ctx(e, "create", dst))?;
-        if !self.reflink_unsupported {
-            // SAFETY: both descriptors are open; FICLONE takes the source fd as its argument.
-            match check(unsafe { libc::ioctl(to.as_raw_fd(), libc::FICLONE, from.as_raw_fd()) }) {
-                Ok(()) => {
-                    self.reflinked += 1;
-                    return Ok(to);
-                }
-                Err(e) if fs_lacks_feature(&e) => self.reflink_unsupported = true,
-                Err(e) => return Err(ctx(e, "reflink", dst)),
-            }
-        }
-        let mut left = meta.len();
-        while !self.copy_range_unsupported && left > 0 {
-            // SAFETY: both descriptors are open; null offsets use and advance the file positions.
-            let n = unsafe {
-                libc::copy_file_range(
-                    from.as_raw_fd(),
-                    std::ptr::null_mut(),
-                    to.as_raw_fd(),
-                    std::ptr::null_mut(),
-                    left.min(1 << 30) as usize,
-                    0,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                match e.raw_os_error() {
-                    Some(libc::EINTR) => continue,
-                    _ if fs_lacks_feature(&e) || e.raw_os_error() == Some(libc::ENOSYS) => {
-                        self.copy_range_unsupported = true
-                    }
-                    _ => return Err(ctx(e, "copy", dst)),
-                }
-            } else if n == 0 {
-                // The file shrank under us: keep what is there.
-                return Ok(to);
-            } else {
-                left -= n as u64;
-            }
-        }
-        if left > 0 {
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = match from.read(&mut buf) {
-                    Ok(0) => break,
-                    Ok(n) => n,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                    Err(e) => return Err(ctx(e, "read", src)),
-                };
-                to.write_all(&buf[..n]).map_err(|e| ctx(e, "write", dst))?;
-            }
-        }
-        Ok(to)
-    }
-}
-
-/// Errors that mean "this filesystem (pair) cannot do that", not "this file is broken".
-fn fs_lacks_feature(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP) | Some(libc::EXDEV) | Some(libc::EINVAL) | Some(libc::ENOTTY))
 }
 
 /// Owner, xattrs, mode, then times, in that order: chown clears set-id bits and file

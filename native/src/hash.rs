@@ -1,5 +1,6 @@
 //! Streaming sha256 of files, the primitive the content store uses to verify blobs.
 
+use crate::parallel::map_indexed;
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -73,6 +74,38 @@ pub fn sha256_file(path: String) -> AsyncTask<Sha256FileTask> {
     AsyncTask::new(Sha256FileTask { path })
 }
 
+/// The digests of many files, in order, hashed on all cores; the error names the file.
+pub fn sha256_paths(paths: &[String]) -> Result<Vec<String>, String> {
+    map_indexed(paths.len(), |i| {
+        let p = &paths[i];
+        sha256_path(Path::new(p)).map(|d| d.digest).map_err(|e| format!("sha256 of {p}: {e}"))
+    })
+}
+
+/// Background task hashing many files on all cores.
+pub struct Sha256FilesTask {
+    paths: Vec<String>,
+}
+
+impl Task for Sha256FilesTask {
+    type Output = Vec<String>;
+    type JsValue = Vec<String>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        sha256_paths(&self.paths).map_err(napi::Error::from_reason)
+    }
+
+    fn resolve(&mut self, _env: Env, out: Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(out)
+    }
+}
+
+/// The `sha256:` digests of many files, in the order given, hashed in parallel off the event loop.
+#[napi]
+pub fn sha256_files(paths: Vec<String>) -> AsyncTask<Sha256FilesTask> {
+    AsyncTask::new(Sha256FilesTask { paths })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +126,26 @@ mod tests {
             sha256_path(&e).unwrap().digest,
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn many_files_hash_in_order() {
+        let dir = std::env::temp_dir().join(format!("kiln-hashes-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let paths: Vec<String> = (0..50)
+            .map(|i| {
+                let p = dir.join(format!("f{i}"));
+                std::fs::write(&p, format!("{i}")).unwrap();
+                p.to_string_lossy().into_owned()
+            })
+            .collect();
+        let got = sha256_paths(&paths).unwrap();
+        for (p, d) in paths.iter().zip(&got) {
+            assert_eq!(*d, sha256_path(Path::new(p)).unwrap().digest);
+        }
+        let missing = sha256_paths(&[paths[0].clone(), "/nonexistent/kiln/y".into()]);
+        assert!(missing.unwrap_err().contains("/nonexistent/kiln/y"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -3,11 +3,17 @@
 #![deny(missing_docs)]
 
 mod clone_tree;
+mod copy_plan;
+mod file_data;
 mod hash;
 mod layer;
 mod mount;
+mod parallel;
+mod tree_scan;
 
 pub use clone_tree::{clone_tree, clone_tree_js, CloneStats};
-pub use hash::sha256_file;
+pub use copy_plan::{apply_copy_plan, apply_copy_plan_js, CopyPlan, CopyPlanOp};
+pub use hash::{sha256_file, sha256_files};
+pub use tree_scan::{scan_tree, scan_tree_js, TreeEntry};
 pub use layer::{apply_layer, compress_layer, diff_layer, layer_entries};
 pub use mount::{mount_overlay, mount_overlay_js, unmount, unmount_detach_sync, unmount_js, Overlay, Strategy};

@@ -1,10 +1,12 @@
 // The copy action with Docker's COPY/ADD semantics: wildcard sources, directory contents,
 // trailing-slash destinations, created parents, --chmod, --chown, include/exclude filters,
 // archive unpacking for ADD, fixed timestamps; every path resolved inside its own root.
-import { constants, type Stats } from 'node:fs';
-import { chmod, copyFile, lchown, lstat, lutimes, mkdir, readdir, readlink, rm, stat, symlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { chmod, lchown, lstat, lutimes, mkdir, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { PatternMatcher } from '../../frontend/dockerignore.js';
+import { native, type CopyPlanOp } from '../../native/binding.js';
+import { scanTree } from '../../native/scan-tree.js';
 import type { FileActionCopy } from '../llb/types.js';
 import { archiveCompression, extractArchive } from './archive-extract.js';
 import { CopyError, InvalidModeError } from './errors.js';
@@ -12,6 +14,7 @@ import { parseModeString, type ModeChange } from './file-mode.js';
 import { resolveOwner, type Owner } from './file-owner.js';
 import { timestampSeconds } from './file-time.js';
 import { isWithin, resolveInRoot } from './root-path.js';
+import { selectEntries, type Filters } from './tree-select.js';
 import { hasWildcard, matchComponent } from './wildcard.js';
 
 export interface CopyRoots {
@@ -23,12 +26,10 @@ export interface CopyRoots {
   destRoot: string;
 }
 
-interface Apply {
+interface Apply extends Filters {
   owner?: Owner;
   mode?: ModeChange;
   mtime?: number;
-  include?: PatternMatcher;
-  exclude?: PatternMatcher;
 }
 
 export async function copyAction(roots: CopyRoots, c: FileActionCopy): Promise<void> {
@@ -69,7 +70,7 @@ export async function copyAction(roots: CopyRoots, c: FileActionCopy): Promise<v
     }
     const parent = st.isDirectory() && !c.dirCopyContents ? target : path.dirname(target);
     await makeDirs(roots, parent, c.createDestPath ?? false, apply, dest);
-    if (st.isDirectory()) await copyDirContents(s.host, target, '', apply, c.alwaysReplaceExistingDestPaths ?? false, roots);
+    if (st.isDirectory()) await copyDirContents(s.host, target, apply, c.alwaysReplaceExistingDestPaths ?? false, roots);
     else await copyEntry(s.host, st, target, apply, c.alwaysReplaceExistingDestPaths ?? false, roots);
   }
 }
@@ -135,78 +136,56 @@ async function makeDirs(roots: CopyRoots, host: string, create: boolean, apply: 
   if (apply.mtime !== undefined) await lutimes(host, apply.mtime, apply.mtime);
 }
 
-/**
- * Copies what is below `srcDir` into `destDir` (created when missing); `rel` is the path below the
- * copy's source for the filters. Returns whether `destDir` was created or written to. A directory
- * that already existed at the top keeps its own mode, owner and times, as with Docker.
- */
-async function copyDirContents(srcDir: string, destDir: string, rel: string, apply: Apply, replace: boolean, roots: CopyRoots): Promise<boolean> {
-  const st = await lstat(srcDir);
-  const keepMeta = rel === '' && (await lstat(destDir).catch(() => undefined))?.isDirectory() === true;
-  let created = false;
-  const ensure = async () => {
-    if (created) return;
-    created = true;
-    await ensureDir(destDir, st, replace, roots);
+interface StatLike {
+  mode: number;
+  uid: number;
+  gid: number;
+  atimeMs: number;
+  mtimeMs: number;
+}
+
+/** The mode, owner and times a copied entry gets: the source's, unless --chmod, --chown or a fixed timestamp say otherwise. */
+function copiedMeta(apply: Apply, isDir: boolean, e: StatLike): Pick<CopyPlanOp, 'mode' | 'uid' | 'gid' | 'atimeMs' | 'mtimeMs'> {
+  const fixed = apply.mtime !== undefined ? apply.mtime * 1000 : undefined;
+  return {
+    mode: apply.mode ? apply.mode(e.mode & 0o7777, isDir) : e.mode & 0o7777,
+    uid: apply.owner?.uid ?? e.uid,
+    gid: apply.owner?.gid ?? e.gid,
+    atimeMs: fixed ?? e.atimeMs,
+    mtimeMs: fixed ?? e.mtimeMs,
   };
-  if (rel === '' || selected(rel, apply)) await ensure();
-  for (const name of (await readdir(srcDir)).sort()) {
-    const childRel = rel === '' ? name : `${rel}/${name}`;
-    if (apply.exclude?.matches(childRel) && !apply.exclude.exclusions) continue;
-    const from = path.join(srcDir, name);
-    const cst = await lstat(from);
-    if (cst.isDirectory()) {
-      // A directory holding an included file is created (by the recursive mkdir below) even when it is not itself included.
-      const sub = await copyDirContents(from, path.join(destDir, name), childRel, apply, replace, roots);
-      if (sub) created = true;
-    } else if (selected(childRel, apply)) {
-      await ensure();
-      await copyEntry(from, cst, path.join(destDir, name), apply, replace, roots);
-    }
+}
+
+/** The writes are done natively (on all cores for many entries); conflicts come back as the step's error. */
+async function runPlan(roots: CopyRoots, ops: CopyPlanOp[], replace: boolean): Promise<void> {
+  try {
+    await native.applyCopyPlan({ root: roots.destRoot, ops, replace });
+  } catch (err) {
+    throw new CopyError(roots.step, (err as Error).message);
   }
-  if (created && !keepMeta) await finishDir(destDir, st, apply);
-  return created;
 }
 
-function selected(rel: string, apply: Apply): boolean {
-  if (apply.include && !apply.include.matches(rel)) return false;
-  return !apply.exclude?.matches(rel);
-}
-
-async function ensureDir(dest: string, src: Stats, replace: boolean, roots: CopyRoots): Promise<void> {
-  const existing = await lstat(dest).catch(() => undefined);
-  if (existing && !existing.isDirectory()) {
-    if (!replace) throw new CopyError(roots.step, `cannot overwrite non-directory /${path.relative(roots.destRoot, dest)} with a directory`);
-    await rm(dest, { force: true });
+/**
+ * Copies what is below `srcDir` into `destDir` (created when missing): one native scan, with the
+ * selection and metadata decided here. A directory that already existed at the top keeps its own
+ * mode, owner and times, as with Docker.
+ */
+async function copyDirContents(srcDir: string, destDir: string, apply: Apply, replace: boolean, roots: CopyRoots): Promise<void> {
+  const keepMeta = (await lstat(destDir).catch(() => undefined))?.isDirectory() === true;
+  const ops: CopyPlanOp[] = [{ kind: 'dir', to: destDir, ...copiedMeta(apply, true, await lstat(srcDir)), finish: !keepMeta }];
+  for (const e of selectEntries(await scanTree(srcDir), apply)) {
+    const to = path.join(destDir, e.rel);
+    const meta = copiedMeta(apply, e.kind === 'dir', e);
+    if (e.kind === 'dir') ops.push({ kind: 'dir', to, ...meta });
+    else if (e.kind === 'file') ops.push({ kind: 'file', to, from: path.join(srcDir, e.rel), size: e.size, ...meta });
+    else if (e.kind === 'symlink') ops.push({ kind: 'symlink', to, linkTarget: e.linkTarget!, ...meta });
   }
-  await mkdir(dest, { recursive: true, mode: src.mode & 0o7777 });
-}
-
-/** Mode, owner and times are set after the contents, so writing into the directory does not reset its mtime. */
-async function finishDir(dest: string, src: Stats, apply: Apply): Promise<void> {
-  await chmod(dest, apply.mode ? apply.mode(src.mode & 0o7777, true) : src.mode & 0o7777);
-  await lchown(dest, apply.owner?.uid ?? src.uid, apply.owner?.gid ?? src.gid);
-  const t = apply.mtime ?? src.mtimeMs / 1000;
-  await lutimes(dest, apply.mtime ?? src.atimeMs / 1000, t);
+  await runPlan(roots, ops, replace);
 }
 
 async function copyEntry(from: string, st: Stats, to: string, apply: Apply, replace: boolean, roots: CopyRoots): Promise<void> {
-  const existing = await lstat(to).catch(() => undefined);
-  if (existing?.isDirectory()) {
-    if (!replace) throw new CopyError(roots.step, `cannot overwrite directory /${path.relative(roots.destRoot, to)} with a non-directory`);
-    await rm(to, { recursive: true, force: true });
-  } else if (existing) {
-    await rm(to, { force: true });
-  }
-  if (st.isSymbolicLink()) {
-    await symlink(await readlink(from), to);
-  } else if (st.isFile()) {
-    await copyFile(from, to, constants.COPYFILE_FICLONE);
-    await chmod(to, apply.mode ? apply.mode(st.mode & 0o7777, false) : st.mode & 0o7777);
-  } else {
-    // Sockets, fifos and devices are not build inputs; Docker's COPY skips what it cannot copy too.
-    return;
-  }
-  await lchown(to, apply.owner?.uid ?? st.uid, apply.owner?.gid ?? st.gid);
-  await lutimes(to, apply.mtime ?? st.atimeMs / 1000, apply.mtime ?? st.mtimeMs / 1000);
+  const meta = copiedMeta(apply, false, st);
+  if (st.isSymbolicLink()) await runPlan(roots, [{ kind: 'symlink', to, linkTarget: await readlink(from), ...meta }], replace);
+  else if (st.isFile()) await runPlan(roots, [{ kind: 'file', to, from, size: st.size, ...meta }], replace);
+  // Sockets, fifos and devices are not build inputs; Docker's COPY skips what it cannot copy too.
 }

@@ -2,9 +2,8 @@
 // a content key over exactly those files (paths, types, modes, owners, sizes, links, content
 // digests; never mtimes).
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { chmod, copyFile, lchown, lutimes, mkdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
+import { native, type CopyPlanOp } from '../../native/binding.js';
 import type { OpExecutor, SolveEnv, VertexInfo } from '../types.js';
 import { selectContext, type ContextEntry, type Selection } from './context-files.js';
 import { LocalSourceError } from './errors.js';
@@ -32,13 +31,13 @@ async function entries(v: VertexInfo, env: SolveEnv): Promise<ContextEntry[]> {
     excludes: parseList(v, 'local.excludepatterns'),
     followPaths: parseList(v, 'local.followpaths'),
   };
-  return selectContext(env.contextDir, sel, path.join(env.root, 'cache', 'context-meta.json'));
+  return selectContext(env, env.contextDir, sel, path.join(env.root, 'cache', 'context'));
 }
 
 function contextChecksum(list: ContextEntry[]): string {
-  const h = createHash('sha256');
-  for (const e of list) h.update(JSON.stringify([e.rel, e.type, e.mode, e.uid, e.gid, e.size, e.linkTarget, e.digest]) + '\n');
-  return `sha256:${h.digest('hex')}`;
+  // One line per entry; NUL cannot occur in a path, so the fields cannot run into each other.
+  const lines = list.map((e) => `${e.rel}\0${e.kind}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ''}\0${e.digest ?? ''}\n`);
+  return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
 }
 
 export const localSource: OpExecutor = {
@@ -51,20 +50,16 @@ export const localSource: OpExecutor = {
     const keep = new Set<string>();
     try {
       const { key, dir } = await work.active(null);
-      for (const e of list) {
-        env.signal.throwIfAborted();
-        const from = path.join(env.contextDir, e.rel);
-        const to = path.join(dir, e.rel);
-        if (e.type === 'dir') await mkdir(to);
-        else if (e.type === 'symlink') await symlink(e.linkTarget, to);
-        else await copyFile(from, to, constants.COPYFILE_FICLONE);
-        if (e.type !== 'symlink') await chmod(to, e.mode);
-        // Docker's context transfer gives every file root's ownership; mtimes travel as they are.
-        await lchown(to, 0, 0);
-        await lutimes(to, e.mtimeMs / 1000, e.mtimeMs / 1000);
-      }
-      // Directories last: writing their children moved their mtimes.
-      for (const e of [...list].reverse()) if (e.type === 'dir') await lutimes(path.join(dir, e.rel), e.mtimeMs / 1000, e.mtimeMs / 1000);
+      env.signal.throwIfAborted();
+      // Docker's context transfer gives every file root's ownership; modes and mtimes travel as they are.
+      const ops: CopyPlanOp[] = list.map((e) => ({
+        kind: e.kind,
+        to: path.join(dir, e.rel),
+        ...(e.kind === 'file' ? { from: path.join(env.contextDir, e.rel), size: e.size } : {}),
+        ...(e.kind === 'symlink' ? { linkTarget: e.linkTarget! } : {}),
+        mode: e.mode, uid: 0, gid: 0, atimeMs: e.mtimeMs, mtimeMs: e.mtimeMs,
+      }));
+      await native.applyCopyPlan({ root: dir, ops, replace: false });
       const snapshot = await work.commit(key);
       keep.add(snapshot);
       return [{ snapshot }];

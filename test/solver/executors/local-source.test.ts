@@ -2,7 +2,7 @@
 // content and not mtimes, the metadata cache, and a snapshot holding exactly the selected files.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { lstat, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Op } from '../../../solver/llb/types.js';
@@ -70,7 +70,8 @@ test('the content key changes with content and selection, never with mtimes alon
     const fx = await openFixture({ contextDir: ctx });
     try {
       const v = vertex(localOp({ 'local.includepattern': ['app'] }));
-      const key = () => executorFor(v.op).contentKey!(v, fx.env);
+      // A fresh env per call: each stands for a new build, which walks the context again.
+      const key = () => executorFor(v.op).contentKey!(v, { ...fx.env });
       const k1 = await key();
       assert.match(k1!, /^sha256:[0-9a-f]{64}$/);
 
@@ -94,9 +95,14 @@ test('the content key changes with content and selection, never with mtimes alon
       await writeFile(p, 'package main // EDITED');
       await utimes(p, when, when);
       assert.equal(await key(), k2);
-      const cache = JSON.parse(await readFile(path.join(fx.root, 'cache', 'context-meta.json'), 'utf8')) as { files: Record<string, string>; digests?: unknown };
+      const [name, ...others] = await readdir(path.join(fx.root, 'cache', 'context'));
+      assert.deepEqual(others, [], 'one metadata file per context dir');
+      const cache = JSON.parse(await readFile(path.join(fx.root, 'cache', 'context', name!), 'utf8')) as { dir: string; rels: string; digests?: unknown };
       assert.equal(cache.digests, undefined, 'GC must not read these digests as blob roots');
-      assert.ok(Object.keys(cache.files).some((k) => k.startsWith(`${p}\0`)));
+      assert.equal(cache.dir, ctx);
+      const hashed = cache.rels.split('\0');
+      assert.ok(hashed.includes('app/main.go'), hashed.join());
+      assert.ok(hashed.every((rel) => rel.startsWith('app/')), `only selected files are hashed: ${hashed.join()}`);
     } finally {
       await fx.cleanup();
     }

@@ -1,0 +1,25 @@
+// A directory tree's entries from one native walk (lstat fields, symlinks not followed), so
+// selection and copy planning happen in memory instead of one awaited stat per entry.
+import { native, type TreeEntry } from './binding.js';
+
+const KINDS: TreeEntry['kind'][] = ['file', 'dir', 'symlink', 'other'];
+const FIELDS = 8;
+
+/** Every entry below `root`, sorted by name within each directory, parents before children. */
+export async function scanTree(root: string): Promise<TreeEntry[]> {
+  const raw = await native.scanTree(root);
+  if (raw.kinds.length === 0) return [];
+  const rels = raw.rels.split('\0');
+  const n = raw.numbers;
+  let link = 0;
+  return rels.map((rel, i) => {
+    const kind = KINDS[raw.kinds[i]!]!;
+    const o = i * FIELDS;
+    return {
+      rel, kind,
+      mode: n[o]!, uid: n[o + 1]!, gid: n[o + 2]!, size: n[o + 3]!,
+      mtimeMs: n[o + 4]!, atimeMs: n[o + 5]!, ino: n[o + 6]!, nlink: n[o + 7]!,
+      ...(kind === 'symlink' ? { linkTarget: raw.links[link++]! } : {}),
+    };
+  });
+}

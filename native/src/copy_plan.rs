@@ -1,0 +1,242 @@
+//! Carrying out a copy that TypeScript planned (which entries, where, with which mode, owner and
+//! times): directories made in order, then files and symlinks on all cores, then directory
+//! metadata last, children before parents, since writing into a directory moves its mtime.
+
+use crate::file_data::{check, cpath, ctx, DataCopier};
+use crate::parallel::map_indexed;
+use napi::bindgen_prelude::AsyncTask;
+use napi::{Env, Task};
+use napi_derive::napi;
+use std::fs::{self, File};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+
+/// One entry to create.
+#[napi(object)]
+#[derive(Clone)]
+pub struct CopyPlanOp {
+    /// `dir`, `file` or `symlink`.
+    pub kind: String,
+    /// Absolute path to create; its parent is the root's or an earlier `dir` op's.
+    pub to: String,
+    /// `file`: the path to copy bytes from (opened without following a symlink).
+    pub from: Option<String>,
+    /// `file`: its size, the length copy_file_range asks for.
+    pub size: Option<f64>,
+    /// `symlink`: the link's target.
+    pub link_target: Option<String>,
+    /// Permission bits (ignored for symlinks).
+    pub mode: u32,
+    /// Owner to set.
+    pub uid: u32,
+    /// Group to set.
+    pub gid: u32,
+    /// Access time, ms.
+    pub atime_ms: f64,
+    /// Modification time, ms.
+    pub mtime_ms: f64,
+    /// `dir`: set mode, owner and times after the contents. False keeps an existing directory's own.
+    pub finish: Option<bool>,
+}
+
+/// A whole copy: the ops and how to treat what is already at a destination path.
+#[napi(object)]
+pub struct CopyPlan {
+    /// The destination tree's root: errors name paths relative to it.
+    pub root: String,
+    /// In order: a directory before anything inside it.
+    pub ops: Vec<CopyPlanOp>,
+    /// Replace an existing entry of the other kind (file vs directory) instead of failing.
+    pub replace: bool,
+}
+
+fn shown(root: &Path, p: &Path) -> String {
+    format!("/{}", p.strip_prefix(root).unwrap_or(p).display())
+}
+
+fn conflict(root: &Path, p: &Path, existing: &str, new: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::AlreadyExists, format!("cannot overwrite {existing} {} with {new}", shown(root, p)))
+}
+
+fn timespec(ms: f64) -> libc::timespec {
+    let ns = (ms * 1e6).round() as i128;
+    libc::timespec { tv_sec: ns.div_euclid(1_000_000_000) as libc::time_t, tv_nsec: ns.rem_euclid(1_000_000_000) as libc::c_long }
+}
+
+/// Owner, then mode (chown clears set-id bits), then times; never following a symlink.
+fn set_meta(op: &CopyPlanOp, p: &Path, file: Option<&File>) -> io::Result<()> {
+    let c = cpath(p)?;
+    let is_link = op.kind == "symlink";
+    // SAFETY: valid NUL-terminated path.
+    check(unsafe { libc::fchownat(libc::AT_FDCWD, c.as_ptr(), op.uid, op.gid, libc::AT_SYMLINK_NOFOLLOW) })
+        .map_err(|e| ctx(e, "chown", p))?;
+    if !is_link {
+        let mode = op.mode & 0o7777;
+        match file {
+            // SAFETY: open descriptor.
+            Some(f) => check(unsafe { libc::fchmod(f.as_raw_fd(), mode) }),
+            // SAFETY: valid NUL-terminated path.
+            None => check(unsafe { libc::chmod(c.as_ptr(), mode) }),
+        }
+        .map_err(|e| ctx(e, "chmod", p))?;
+    }
+    let times = [timespec(op.atime_ms), timespec(op.mtime_ms)];
+    // SAFETY: valid path and a two-element timespec array.
+    check(unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) })
+        .map_err(|e| ctx(e, "set times on", p))
+}
+
+fn make_dir(root: &Path, op: &CopyPlanOp, replace: bool) -> io::Result<()> {
+    let p = Path::new(&op.to);
+    match fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => return Ok(()),
+        Ok(_) if !replace => return Err(conflict(root, p, "non-directory", "a directory")),
+        Ok(_) => fs::remove_file(p).map_err(|e| ctx(e, "remove", p))?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(ctx(e, "stat", p)),
+    }
+    fs::create_dir(p).map_err(|e| ctx(e, "create", p))
+}
+
+fn make_leaf(root: &Path, op: &CopyPlanOp, replace: bool, data: &DataCopier) -> io::Result<()> {
+    let p = Path::new(&op.to);
+    match fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() && !replace => return Err(conflict(root, p, "directory", "a non-directory")),
+        Ok(m) if m.is_dir() => fs::remove_dir_all(p).map_err(|e| ctx(e, "remove", p))?,
+        Ok(_) => fs::remove_file(p).map_err(|e| ctx(e, "remove", p))?,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(ctx(e, "stat", p)),
+    }
+    match op.kind.as_str() {
+        "file" => {
+            let from = PathBuf::from(op.from.as_deref().unwrap_or_default());
+            let (file, _) = data.copy(&from, p, op.size.unwrap_or(0.0) as u64)?;
+            set_meta(op, p, Some(&file))
+        }
+        "symlink" => {
+            std::os::unix::fs::symlink(op.link_target.as_deref().unwrap_or_default(), p)
+                .map_err(|e| ctx(e, "create symlink", p))?;
+            set_meta(op, p, None)
+        }
+        other => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("copy plan: unknown kind {other:?} for {}", p.display()))),
+    }
+}
+
+/// Runs the plan; returns how many entries it created or replaced.
+pub fn apply_copy_plan(plan: &CopyPlan) -> io::Result<u32> {
+    let root = Path::new(&plan.root);
+    let (dirs, leaves): (Vec<&CopyPlanOp>, Vec<&CopyPlanOp>) = plan.ops.iter().partition(|op| op.kind == "dir");
+    for op in &dirs {
+        make_dir(root, op, plan.replace)?;
+    }
+    let data = DataCopier::default();
+    map_indexed(leaves.len(), |i| make_leaf(root, leaves[i], plan.replace, &data))?;
+    for op in dirs.iter().rev() {
+        if op.finish.unwrap_or(true) {
+            set_meta(op, Path::new(&op.to), None)?;
+        }
+    }
+    Ok(plan.ops.len() as u32)
+}
+
+/// Background task so the copy runs off the event loop.
+pub struct CopyPlanTask {
+    plan: CopyPlan,
+}
+
+impl Task for CopyPlanTask {
+    type Output = u32;
+    type JsValue = u32;
+
+    fn compute(&mut self) -> napi::Result<u32> {
+        apply_copy_plan(&self.plan).map_err(|e| napi::Error::from_reason(e.to_string()))
+    }
+
+    fn resolve(&mut self, _env: Env, out: u32) -> napi::Result<u32> {
+        Ok(out)
+    }
+}
+
+/// Creates the planned directories, files and symlinks with their metadata.
+#[napi(js_name = "applyCopyPlan")]
+pub fn apply_copy_plan_js(plan: CopyPlan) -> AsyncTask<CopyPlanTask> {
+    AsyncTask::new(CopyPlanTask { plan })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn op(kind: &str, to: &Path) -> CopyPlanOp {
+        CopyPlanOp {
+            kind: kind.into(),
+            to: to.to_string_lossy().into_owned(),
+            from: None,
+            size: None,
+            link_target: None,
+            mode: 0o755,
+            uid: 1234,
+            gid: 2345,
+            atime_ms: 1_000_000.5,
+            mtime_ms: 2_000_250.0,
+            finish: None,
+        }
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("kiln-plan-{name}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn creates_the_tree_with_planned_metadata() {
+        if unsafe { libc::geteuid() } != 0 {
+            return; // chown to other ids needs root; kiln's tests run as root
+        }
+        let d = scratch("meta");
+        fs::write(d.join("src"), b"hello").unwrap();
+        let dst = d.join("out");
+        let mut file = op("file", &dst.join("sub/f"));
+        file.from = Some(d.join("src").to_string_lossy().into_owned());
+        file.size = Some(5.0);
+        file.mode = 0o4741;
+        let mut link = op("symlink", &dst.join("sub/l"));
+        link.link_target = Some("../nowhere".into());
+        let mut top = op("dir", &dst);
+        top.mode = 0o700;
+        let plan = CopyPlan { root: d.to_string_lossy().into_owned(), ops: vec![top, op("dir", &dst.join("sub")), file, link], replace: false };
+        assert_eq!(apply_copy_plan(&plan).unwrap(), 4);
+        assert_eq!(fs::read(dst.join("sub/f")).unwrap(), b"hello");
+        let f = fs::symlink_metadata(dst.join("sub/f")).unwrap();
+        assert_eq!((f.mode() & 0o7777, f.uid(), f.gid()), (0o4741, 1234, 2345), "set-id bit survives the chown");
+        assert_eq!((f.mtime(), f.mtime_nsec()), (2000, 250_000_000));
+        assert_eq!(fs::read_link(dst.join("sub/l")).unwrap(), Path::new("../nowhere"));
+        let sub = fs::symlink_metadata(dst.join("sub")).unwrap();
+        assert_eq!((sub.mtime(), sub.uid()), (2000, 1234), "directory times are set after their contents");
+        assert_eq!(fs::symlink_metadata(&dst).unwrap().mode() & 0o7777, 0o700);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn an_existing_entry_of_the_other_kind_fails_unless_replacing() {
+        let d = scratch("conflict");
+        fs::create_dir_all(d.join("x")).unwrap();
+        fs::write(d.join("x/inside"), b"old").unwrap();
+        fs::write(d.join("src"), b"new").unwrap();
+        let mut file = op("file", &d.join("x"));
+        file.from = Some(d.join("src").to_string_lossy().into_owned());
+        file.size = Some(3.0);
+        let mut plan = CopyPlan { root: d.to_string_lossy().into_owned(), ops: vec![file], replace: false };
+        let err = apply_copy_plan(&plan).unwrap_err().to_string();
+        assert_eq!(err, "cannot overwrite directory /x with a non-directory");
+        assert!(d.join("x/inside").exists(), "nothing removed on refusal");
+        plan.replace = true;
+        apply_copy_plan(&plan).unwrap();
+        assert_eq!(fs::read(d.join("x")).unwrap(), b"new");
+        fs::remove_dir_all(&d).unwrap();
+    }
+}

@@ -1,0 +1,118 @@
+//! Copying one regular file's bytes the cheapest way the filesystem allows: a reflink (shared
+//! extents), else copy_file_range (in-kernel), else read/write. Shared by the tree copies, which
+//! may run it on several threads: what the filesystem lacks is learned once for all of them.
+
+use std::ffi::CString;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What the target filesystem was found not to support, so later files skip straight past it.
+#[derive(Default)]
+pub struct DataCopier {
+    reflink_unsupported: AtomicBool,
+    copy_range_unsupported: AtomicBool,
+}
+
+/// Adds the operation and path to an error, for messages that say what failed where.
+pub fn ctx(e: io::Error, what: &str, p: &Path) -> io::Error {
+    io::Error::new(e.kind(), format!("{what} {}: {e}", p.display()))
+}
+
+/// A path as a C string for the libc calls std does not wrap.
+pub fn cpath(p: &Path) -> io::Result<CString> {
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, format!("NUL byte in path {}", p.display())))
+}
+
+/// A libc return value as a Result.
+pub fn check(ret: libc::c_int) -> io::Result<()> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// Errors that mean "this filesystem (pair) cannot do that", not "this file is broken".
+fn fs_lacks_feature(e: &io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EOPNOTSUPP) | Some(libc::EXDEV) | Some(libc::EINVAL) | Some(libc::ENOTTY) | Some(libc::ENOSYS)
+    )
+}
+
+impl DataCopier {
+    /// Creates `dst` (which must not exist; mode 0600 until the caller sets the real one) with
+    /// `src`'s bytes. Returns the open target and whether its data was reflinked.
+    pub fn copy(&self, src: &Path, dst: &Path, len: u64) -> io::Result<(File, bool)> {
+        let mut from = OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW)
+            .open(src)
+            .map_err(|e| ctx(e, "open", src))?;
+        let mut to = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(dst)
+            .map_err(|e| ctx(e, "create", dst))?;
+        if !self.reflink_unsupported.load(Ordering::Relaxed) {
+            // SAFETY: both descriptors are open; FICLONE takes the source fd as its argument.
+            if unsafe { libc::ioctl(to.as_raw_fd(), libc::FICLONE, from.as_raw_fd()) } == 0 {
+                return Ok((to, true));
+            }
+            let e = io::Error::last_os_error();
+            if !fs_lacks_feature(&e) {
+                return Err(ctx(e, "reflink", dst));
+            }
+            self.reflink_unsupported.store(true, Ordering::Relaxed);
+        }
+        let mut left = len;
+        while !self.copy_range_unsupported.load(Ordering::Relaxed) && left > 0 {
+            // SAFETY: both descriptors are open; null offsets use and advance the file positions.
+            let n = unsafe {
+                libc::copy_file_range(
+                    from.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    to.as_raw_fd(),
+                    std::ptr::null_mut(),
+                    left.min(1 << 30) as usize,
+                    0,
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                if !fs_lacks_feature(&e) {
+                    return Err(ctx(e, "copy", dst));
+                }
+                self.copy_range_unsupported.store(true, Ordering::Relaxed);
+            } else if n == 0 {
+                // The file shrank under us: keep what is there.
+                return Ok((to, false));
+            } else {
+                left -= n as u64;
+            }
+        }
+        if left > 0 {
+            let mut buf = vec![0u8; (left.min(1 << 20)) as usize];
+            loop {
+                let n = match from.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(ctx(e, "read", src)),
+                };
+                to.write_all(&buf[..n]).map_err(|e| ctx(e, "write", dst))?;
+            }
+        }
+        Ok((to, false))
+    }
+}

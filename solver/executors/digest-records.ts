@@ -1,0 +1,103 @@
+// The store's metadata cache of context file digests (<root>/cache/context/<dir hash>.json): for
+// each path, the size, mtime and inode its digest was computed for. Stored as columns (paths
+// NUL-joined, numbers as a base64 Float64Array, content digests as concatenated hex) because parsing
+// 20 000 small JSON arrays on every build cost more than the rest of a no-op rebuild's work.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+interface Stat {
+  rel: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+interface Columns {
+  version: 3;
+  /** The context dir described; records for another dir are not trusted. */
+  dir: string;
+  rels: string;
+  /** base64 of a Float64Array: size, mtimeMs, ino per record. */
+  stats: string;
+  /** 64 hex characters per record (not named `digests`: GC reads that field of cache records as blob roots). */
+  hashes: string;
+}
+
+export class DigestRecords {
+  private readonly added = new Map<string, { stat: Stat; digest: string }>();
+
+  constructor(
+    private readonly index: Map<string, number> = new Map(),
+    private readonly stats: Float64Array = new Float64Array(0),
+    private readonly hex: string = '',
+  ) {}
+
+  /** The digest recorded for this path, if it was computed for the same size, mtime and inode. */
+  lookup(e: Stat): string | undefined {
+    const fresh = this.added.get(e.rel);
+    if (fresh) return same(fresh.stat, e) ? fresh.digest : undefined;
+    const i = this.index.get(e.rel);
+    if (i === undefined) return undefined;
+    const s = this.stats;
+    if (s[i * 3] !== e.size || s[i * 3 + 1] !== e.mtimeMs || s[i * 3 + 2] !== e.ino) return undefined;
+    return `sha256:${this.hex.slice(i * 64, i * 64 + 64)}`;
+  }
+
+  add(e: Stat, digest: string): void {
+    this.added.set(e.rel, { stat: { rel: e.rel, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino }, digest });
+  }
+
+  /** Every record whose path is still present, newer ones winning. */
+  toColumns(dir: string, present: Set<string>): Columns {
+    const rels: string[] = [];
+    const nums: number[] = [];
+    const hex: string[] = [];
+    const put = (rel: string, size: number, mtimeMs: number, ino: number, digestHex: string) => {
+      rels.push(rel);
+      nums.push(size, mtimeMs, ino);
+      hex.push(digestHex);
+    };
+    for (const [rel, i] of this.index) {
+      if (!present.has(rel) || this.added.has(rel)) continue;
+      put(rel, this.stats[i * 3]!, this.stats[i * 3 + 1]!, this.stats[i * 3 + 2]!, this.hex.slice(i * 64, i * 64 + 64));
+    }
+    for (const [rel, { stat, digest }] of this.added) {
+      if (present.has(rel)) put(rel, stat.size, stat.mtimeMs, stat.ino, digest.slice('sha256:'.length));
+    }
+    return { version: 3, dir, rels: rels.join('\0'), stats: Buffer.from(new Float64Array(nums).buffer).toString('base64'), hashes: hex.join('') };
+  }
+}
+
+function same(a: Stat, b: Stat): boolean {
+  return a.size === b.size && a.mtimeMs === b.mtimeMs && a.ino === b.ino;
+}
+
+/** A missing, unreadable or foreign file is an empty cache: losing it costs hashing, not data. */
+export async function readRecords(file: string, dir: string): Promise<DigestRecords> {
+  let c: Partial<Columns>;
+  try {
+    c = JSON.parse(await readFile(file, 'utf8')) as Partial<Columns>;
+  } catch {
+    return new DigestRecords();
+  }
+  if (c.version !== 3 || c.dir !== dir || typeof c.rels !== 'string' || typeof c.stats !== 'string' || typeof c.hashes !== 'string') {
+    return new DigestRecords();
+  }
+  const rels = c.rels === '' ? [] : c.rels.split('\0');
+  const bytes = Buffer.from(c.stats, 'base64');
+  if (bytes.length !== rels.length * 24 || c.hashes.length !== rels.length * 64) return new DigestRecords();
+  // Copied into a fresh buffer: a Float64Array needs 8-byte alignment, which a pooled Buffer lacks.
+  const stats = new Float64Array(new Uint8Array(bytes).buffer);
+  const index = new Map<string, number>();
+  for (let i = 0; i < rels.length; i++) index.set(rels[i]!, i);
+  return new DigestRecords(index, stats, c.hashes);
+}
+
+/** Atomically replaces the file (temp + rename), so a crash leaves the old or the new one. */
+export async function writeRecords(file: string, dir: string, records: DigestRecords, present: Set<string>): Promise<void> {
+  await mkdir(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${randomBytes(6).toString('hex')}`;
+  await writeFile(tmp, JSON.stringify(records.toColumns(dir, present)));
+  await rename(tmp, file);
+}
