@@ -1,8 +1,8 @@
 //! The output side of a layer: the uncompressed tar stream is hashed (diffID), compressed,
 //! hashed again (digest) and written to a temp file that is renamed into place only when complete.
 
+use super::gzip::GzipWriter;
 use super::progress::Progress;
-use flate2::write::GzEncoder;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
@@ -12,13 +12,29 @@ use std::sync::atomic::{AtomicU64, Ordering};
 /// zstd level 3 is what containerd and BuildKit use by default.
 const ZSTD_LEVEL: i32 = 3;
 const OUT_BUF: usize = 1 << 20;
+/// Beyond this the one calling thread (tar, both sha256s, the file) is the limit, and each
+/// worker only adds memory.
+const MAX_WORKERS: usize = 8;
+
+/// Compression threads for one layer: the cores this process may use, capped.
+fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_WORKERS)
+}
+
+/// zstd with at least one worker thread even on one core: from one worker up the output is
+/// the same whatever the count, but it differs from zstd's single-threaded mode.
+fn zstd_encoder<W: Write>(out: W, workers: usize) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
+    let mut z = zstd::stream::write::Encoder::new(out, ZSTD_LEVEL)?;
+    z.multithread(workers.max(1) as u32)?;
+    Ok(z)
+}
 
 /// How a layer blob is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     /// Plain tar.
     None,
-    /// gzip at the default level (6), as Docker writes it.
+    /// gzip at the default level (6), as Docker writes it, one member deflated in parallel.
     Gzip,
     /// zstd at level 3.
     Zstd,
@@ -85,7 +101,7 @@ type FileOut = Hashing<BufWriter<File>>;
 
 enum Encoder {
     Plain(FileOut),
-    Gzip(GzEncoder<FileOut>),
+    Gzip(GzipWriter<FileOut>),
     Zstd(zstd::stream::write::Encoder<'static, FileOut>),
 }
 
@@ -148,8 +164,8 @@ impl LayerSink {
         let out = Hashing { inner: BufWriter::with_capacity(OUT_BUF, file), hasher: Sha256::new(), bytes: 0 };
         let encoder = match compression {
             Compression::None => Encoder::Plain(out),
-            Compression::Gzip => Encoder::Gzip(GzEncoder::new(out, flate2::Compression::default())),
-            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(out, ZSTD_LEVEL)?),
+            Compression::Gzip => Encoder::Gzip(GzipWriter::new(out, workers())?),
+            Compression::Zstd => Encoder::Zstd(zstd_encoder(out, workers())?),
         };
         Ok(LayerSink { encoder, compression, diff: Sha256::new(), uncompressed: 0, progress, output })
     }
@@ -244,6 +260,24 @@ mod tests {
         }
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 3, "no temp files are left behind");
         fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn zstd_bytes_do_not_depend_on_the_workers() {
+        // 30 MB spans several of zstd's 8 MiB jobs at level 3, so the workers really split it.
+        let data: Vec<u8> =
+            (0..30_000_000u32).map(|i| ((i.wrapping_mul(2_654_435_761) >> 27) as u8) ^ (i / 1000) as u8).collect();
+        let zstd = |workers| {
+            let mut z = zstd_encoder(Vec::new(), workers).unwrap();
+            for piece in data.chunks(8192) {
+                z.write_all(piece).unwrap();
+            }
+            z.finish().unwrap()
+        };
+        let one = zstd(1);
+        assert_eq!(zstd(2), one);
+        assert_eq!(zstd(4), one);
+        assert_eq!(zstd::decode_all(&one[..]).unwrap(), data);
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod diff;
 mod emit;
 mod entries;
 mod error;
+mod gzip;
 mod list;
 mod meta;
 mod naive_diff;
