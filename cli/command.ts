@@ -1,4 +1,4 @@
-// The shape every `kiln <command>` implements; main.ts dispatches on the name.
+// The shape every `kiln <command>` implements; commands/index.ts names them and main.ts dispatches.
 import type { Writable } from 'node:stream';
 
 export interface CliIO {
@@ -10,9 +10,6 @@ export interface CliIO {
 }
 
 export interface Command {
-  name: string;
-  /** One line for `kiln --help`. */
-  summary: string;
   /** The usage block printed for `kiln <name> --help` and after a flag error. */
   usage: string;
   /** True when arguments after the first positional are a command line of their own (run, exec). */

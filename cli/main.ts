@@ -1,7 +1,7 @@
 // Entry point of the `kiln` command: picks the subcommand and presents errors.
-import type { CliIO, Command } from './command.js';
+import type { CliIO } from './command.js';
 import { renderError } from './errors.js';
-import { commands } from './commands/index.js';
+import { commands, type CommandEntry } from './commands/index.js';
 
 function help(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -16,13 +16,14 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
     return name === undefined ? 1 : 0;
   }
   // `kiln debug llb` style two-word commands are registered under their full name.
-  const cmd: Command | undefined =
+  const entry: CommandEntry | undefined =
     commands.find((c) => c.name === `${name} ${rest[0]}`) ?? commands.find((c) => c.name === name);
-  if (!cmd) {
+  if (!entry) {
     io.stderr.write(`error: unknown command '${name}'\n\n${help()}`);
     return 2;
   }
-  const args = cmd.name.includes(' ') ? rest.slice(1) : rest;
+  const args = entry.name.includes(' ') ? rest.slice(1) : rest;
+  const cmd = await entry.load();
   // For commands that take a command line (`kiln run IMAGE CMD --help`) a help flag after the
   // first positional belongs to that command line, not to kiln.
   const helpAt = args.findIndex((a) => a === '--help' || a === '-h');

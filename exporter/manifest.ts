@@ -1,5 +1,5 @@
-// How kiln serialises the manifests and configs it makes itself (import, docker-archive load), in
-// one place, so the same image always gets the same digest however it came in.
+// How kiln serialises the manifests and configs it makes itself (build, import, commit, docker
+// load), in one place, so the same image always gets the same digest however it came in.
 import { createHash } from 'node:crypto';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../snapshotter/oci.js';
 
@@ -18,14 +18,14 @@ export function configBlob(config: ImageConfig): Blob {
   return blob(MediaType.ociConfig, config);
 }
 
-export function manifestBlob(config: Descriptor, layers: Descriptor[]): Blob {
+export function manifestBlob(config: Descriptor, layers: Descriptor[]): Blob & { manifest: Manifest } {
   const manifest: Manifest = {
     schemaVersion: 2,
     mediaType: MediaType.ociManifest,
     config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
   };
-  return blob(MediaType.ociManifest, manifest);
+  return { ...blob(MediaType.ociManifest, manifest), manifest };
 }
 
 export function isIndexMediaType(mediaType: string | undefined): boolean {

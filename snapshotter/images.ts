@@ -45,9 +45,15 @@ export class ImageStore {
     return Object.hasOwn(images, name) ? { name, ...images[name]! } : undefined;
   }
 
-  /** Creates or repoints a name. */
+  /**
+   * Creates or repoints a name. A name already on that target is left as it is, its `created`
+   * time included, with no write: a rebuild that made the same image changes nothing.
+   */
   async put(rec: ImageRecord): Promise<void> {
     if (!isDigest(rec.target.digest)) throw new InvalidDigestError(rec.target.digest);
+    // Compared as written: a descriptor equal but for key order only costs the write.
+    const current = await this.get(rec.name);
+    if (current !== undefined && JSON.stringify(current.target) === JSON.stringify(rec.target)) return;
     await updateRecordFile(this.root, this.file, imagesFile, (data) => {
       data.images[rec.name] = { target: rec.target, created: rec.created };
     });

@@ -40,6 +40,12 @@ function isExpired(lease: Lease, now: Date = new Date()): boolean {
  */
 export class Leases {
   readonly file: string;
+  /**
+   * Leases with a random id this instance made that hold nothing yet. An empty lease protects
+   * nothing, so its record waits for the first add, and one deleted still empty is never written:
+   * each write of leases.json takes its lock and an fsync.
+   */
+  private readonly unwritten = new Map<string, Omit<LeasesFile['leases'][string], 'resources'>>();
 
   constructor(readonly root: string) {
     this.file = path.join(root, 'leases.json');
@@ -47,31 +53,48 @@ export class Leases {
 
   /** Creates a lease and returns its id (random unless given; an existing id is an error). */
   async create(opts: { id?: string; expiresInMs?: number } = {}): Promise<string> {
-    const id = opts.id ?? randomBytes(12).toString('hex');
     const now = Date.now();
+    const record = {
+      created: new Date(now).toISOString(),
+      ...(opts.expiresInMs !== undefined && { expires: new Date(now + opts.expiresInMs).toISOString() }),
+    };
+    // A random id clashes with nothing, so only a named lease needs the file now.
+    if (opts.id === undefined) {
+      const id = randomBytes(12).toString('hex');
+      this.unwritten.set(id, record);
+      return id;
+    }
+    const id = opts.id;
     await this.update((data) => {
       if (Object.hasOwn(data.leases, id)) throw new Error(`lease "${id}" already exists in ${this.file}`);
-      data.leases[id] = {
-        created: new Date(now).toISOString(),
-        ...(opts.expiresInMs !== undefined && { expires: new Date(now + opts.expiresInMs).toISOString() }),
-        resources: [],
-      };
+      data.leases[id] = { ...record, resources: [] };
     });
     return id;
   }
 
-  async add(id: string, resource: LeaseResource): Promise<void> {
+  /** Adds resources to a lease; several at once cost one write of the record. */
+  async add(id: string, ...add: LeaseResource[]): Promise<void> {
+    if (add.length === 0) return;
     await this.update((data) => {
+      // Taken under the lock, so a delete queued behind this add finds the lease in the file.
+      const unwritten = this.unwritten.get(id);
+      if (unwritten) {
+        this.unwritten.delete(id);
+        data.leases[id] = { ...unwritten, resources: [] };
+      }
       if (!Object.hasOwn(data.leases, id)) throw new LeaseNotFoundError(id, this.root);
       const { resources } = data.leases[id]!;
-      if (!resources.some((r) => r.kind === resource.kind && r.key === resource.key)) {
-        resources.push({ kind: resource.kind, key: resource.key });
+      for (const resource of add) {
+        if (!resources.some((r) => r.kind === resource.kind && r.key === resource.key)) {
+          resources.push({ kind: resource.kind, key: resource.key });
+        }
       }
     });
   }
 
   /** Releases a lease; deleting one that is gone is not an error. */
   async delete(id: string): Promise<void> {
+    if (this.unwritten.delete(id)) return;
     await this.update((data) => {
       delete data.leases[id];
     });

@@ -141,6 +141,16 @@ export class SnapshotMeta {
     return records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  /** Whether any snapshot is recorded: every build asks, so it lists names rather than reading records. */
+  async any(): Promise<boolean> {
+    try {
+      return (await readdir(this.metaDir)).some((n) => n.endsWith('.json'));
+    } catch (err) {
+      if (notFound(err)) return false;
+      throw err;
+    }
+  }
+
   /**
    * The committed chain a new snapshot on `parent` stacks on, nearest first. Synchronous so that
    * upperDir/parentDirs can stay synchronous; a missing link means the store is damaged.

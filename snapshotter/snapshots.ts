@@ -87,7 +87,7 @@ async function chooseDriver(
     (text) => text.trim(),
     () => undefined,
   );
-  if ((recorded === 'overlay' || recorded === 'copy') && (await meta.list()).length > 0) {
+  if ((recorded === 'overlay' || recorded === 'copy') && (await meta.any())) {
     if (requested !== 'auto' && requested !== recorded) throw new SnapshotDriverMismatchError(meta.dir, recorded, requested);
     return recorded;
   }

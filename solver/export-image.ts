@@ -4,11 +4,13 @@
 import { unlink } from 'node:fs/promises';
 import { native } from '../native/binding.js';
 import type { Store } from '../snapshotter/store.js';
+import type { LeaseResource } from '../snapshotter/leases.js';
 import type { Snapshotter, SnapshotInfo } from '../snapshotter/snapshots.js';
-import { MediaType, type Descriptor, type HistoryEntry, type ImageConfig, type Manifest } from '../snapshotter/oci.js';
+import type { HistoryEntry, ImageConfig, Manifest } from '../snapshotter/oci.js';
 import { LAYER_LABEL, type LayerLabel } from '../snapshotter/unpack.js';
 import { ingestPath } from '../snapshotter/ingest.js';
 import { normalizeName } from '../snapshotter/image-read.js';
+import { configBlob, manifestBlob, type Blob } from '../exporter/manifest.js';
 import { LayerIndex } from './layer-index.js';
 import type { OpResult, SolveEvent } from './types.js';
 
@@ -38,38 +40,59 @@ export async function exportImage(store: Store, snapshotter: Snapshotter, result
   const lease = opts.lease ?? (await store.leases.create({ expiresInMs: 60 * 60 * 1000 }));
   try {
     emit({ type: 'export.start', what: 'exporting layers', time: Date.now() });
+    const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString() : new Date().toISOString();
     const chain = await snapshotChain(snapshotter, result.snapshot);
     const index = await LayerIndex.open(store.root);
+    const known = chain.map((snap) => parseLabel(snap.labels[LAYER_LABEL]) ?? index.get(snap.key, snap.created, opts.sourceDateEpoch));
+    // Blobs join the lease before they are checked or written, so a GC running meanwhile cannot
+    // take them. A cached build knows every layer, and so its config and manifest, up front: all
+    // of them go in one record write.
+    let image = known.every((l): l is LayerLabel => l !== undefined) ? imageBlobs(opts.config, known, created) : undefined;
+    await store.leases.add(lease, ...known.flatMap((l) => (l ? [blobResource(l.digest)] : [])), ...(image ? image.resources : []));
+    const present = await Promise.all(known.map((l) => (l ? store.content.has(l.digest) : false)));
     const layers: LayerLabel[] = [];
-    for (const snap of chain) layers.push(await layerOf(store, snapshotter, index, snap, lease, opts.sourceDateEpoch));
+    for (const [i, snap] of chain.entries()) layers.push(present[i] ? known[i]! : await diffLayer(store, snapshotter, index, snap, lease, opts.sourceDateEpoch));
     emit({ type: 'export.done', what: 'exporting layers', time: Date.now() });
 
-    const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString() : new Date().toISOString();
-    const config = imageConfig(opts.config, layers, created);
-    const configBlob = await store.content.write(JSON.stringify(config));
-    await store.leases.add(lease, { kind: 'blob', key: configBlob.digest });
-    const manifest: Manifest = {
-      schemaVersion: 2,
-      mediaType: MediaType.ociManifest,
-      config: { mediaType: MediaType.ociConfig, digest: configBlob.digest, size: configBlob.size },
-      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
-    };
-    const manifestBlob = await store.content.write(JSON.stringify(manifest));
-    await store.leases.add(lease, { kind: 'blob', key: manifestBlob.digest });
+    if (!image || layers.some((l, i) => l !== known[i])) {
+      image = imageBlobs(opts.config, layers, created);
+      await store.leases.add(lease, ...image.resources);
+    }
+    const { config, configJson, manifestJson } = image;
+    await Promise.all([store.content.write(configJson.data, configJson.descriptor.digest), store.content.write(manifestJson.data, manifestJson.descriptor.digest)]);
 
-    emit({ type: 'export.start', what: `writing image ${manifestBlob.digest}`, time: Date.now() });
-    const target: Descriptor = { mediaType: MediaType.ociManifest, digest: manifestBlob.digest, size: manifestBlob.size };
+    const target = manifestJson.descriptor;
+    emit({ type: 'export.start', what: `writing image ${target.digest}`, time: Date.now() });
     for (const name of opts.names) {
       const full = normalizeName(name);
       emit({ type: 'export.start', what: `naming to ${full}`, time: Date.now() });
       await store.images.put({ name: full, target, created: new Date().toISOString() });
       emit({ type: 'export.done', what: `naming to ${full}`, time: Date.now() });
     }
-    emit({ type: 'export.done', what: `writing image ${manifestBlob.digest}`, time: Date.now() });
-    return { manifestDigest: manifestBlob.digest, manifestSize: manifestBlob.size, configDigest: configBlob.digest, manifest, config };
+    emit({ type: 'export.done', what: `writing image ${target.digest}`, time: Date.now() });
+    return { manifestDigest: target.digest, manifestSize: target.size, configDigest: configJson.descriptor.digest, manifest: manifestJson.manifest, config };
   } finally {
     if (opts.lease === undefined) await store.leases.delete(lease).catch(() => undefined);
   }
+}
+
+function blobResource(digest: string): LeaseResource {
+  return { kind: 'blob', key: digest };
+}
+
+/** The image config on some layers and the manifest naming them, as the bytes the store gets. */
+interface ImageBlobs {
+  config: ImageConfig;
+  configJson: Blob;
+  manifestJson: Blob & { manifest: Manifest };
+  resources: LeaseResource[];
+}
+
+function imageBlobs(base: ImageConfig, layers: LayerLabel[], created: string): ImageBlobs {
+  const config = imageConfig(base, layers, created);
+  const configJson = configBlob(config);
+  const manifestJson = manifestBlob(configJson.descriptor, layers);
+  return { config, configJson, manifestJson, resources: [blobResource(configJson.descriptor.digest), blobResource(manifestJson.descriptor.digest)] };
 }
 
 /** The committed snapshots from the bottom layer up to `top`. */
@@ -84,12 +107,8 @@ async function snapshotChain(snapshotter: Snapshotter, top: string | null): Prom
   return chain.reverse();
 }
 
-async function layerOf(store: Store, snapshotter: Snapshotter, index: LayerIndex, snap: SnapshotInfo, lease: string, sourceDateEpoch: number | undefined): Promise<LayerLabel> {
-  const known = parseLabel(snap.labels[LAYER_LABEL]) ?? index.get(snap.key, snap.created, sourceDateEpoch);
-  if (known && (await store.content.has(known.digest))) {
-    await store.leases.add(lease, { kind: 'blob', key: known.digest });
-    return known;
-  }
+/** Diffs a snapshot into a new gzip layer blob, leased before it is stored, and remembers it in the layer index. */
+async function diffLayer(store: Store, snapshotter: Snapshotter, index: LayerIndex, snap: SnapshotInfo, lease: string, sourceDateEpoch: number | undefined): Promise<LayerLabel> {
   const output = ingestPath(store.root);
   const parents = snapshotter.parentDirs(snap.key);
   try {

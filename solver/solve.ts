@@ -80,7 +80,7 @@ class Run {
     try {
       // Keys of every vertex first: a hit on the result needs nothing else to run.
       await Promise.all(this.vertices.map((v) => this.keyOf(v)));
-      for (const v of this.vertices) await this.lookup(v);
+      await this.lookupAll();
       const results = await this.resultsOf(vertex);
       const r = results[index];
       if (!r) throw new Error(`${vertex.name} returned ${results.length} results; output ${index} was asked for`);
@@ -131,12 +131,17 @@ class Run {
     }
   }
 
-  private async lookup(v: GraphVertex): Promise<void> {
-    if (this.opts.noCache || v.metadata.ignoreCache) return;
-    const hit = await this.cache.lookup(await this.keyOf(v), this.env.snapshotter);
-    if (!hit) return;
-    this.hits.set(v, hit);
-    this.emit({ type: 'vertex.cached', digest: v.digest, name: v.name, time: Date.now() });
+  /** Looks every vertex up at once (each reads snapshot records), then reports the hits in graph order. */
+  private async lookupAll(): Promise<void> {
+    const hits = await Promise.all(
+      this.vertices.map(async (v) => (this.opts.noCache || v.metadata.ignoreCache ? undefined : this.cache.lookup(await this.keyOf(v), this.env.snapshotter))),
+    );
+    this.vertices.forEach((v, i) => {
+      const hit = hits[i];
+      if (!hit) return;
+      this.hits.set(v, hit);
+      this.emit({ type: 'vertex.cached', digest: v.digest, name: v.name, time: Date.now() });
+    });
   }
 
   private resultsOf(v: GraphVertex): Promise<OpResult[]> {

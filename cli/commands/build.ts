@@ -9,10 +9,9 @@ import { buildFlagOptions, readBuildFlags } from '../build-flags.js';
 import { openSnapshots, openStore, rootUsage, snapshotterFlagOptions, snapshotterUsage, storeFlagOptions } from '../store-flags.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress.js';
 import { readBuildInput } from '../../frontend/build-input.js';
-import { readStdinInput } from '../stdin-context.js';
 import { parseDockerfile } from '../../frontend/dockerfile.js';
 import { compileDockerfile, type ImageResolver } from '../../frontend/compile.js';
-import { hostPlatform } from '../../registry/platform.js';
+import { formatPlatform, hostPlatform } from '../../registry/platform.js';
 import { resolveImage } from '../../snapshotter/image-read.js';
 import { ImageNotFoundError } from '../../snapshotter/errors.js';
 import type { Store } from '../../snapshotter/store.js';
@@ -23,8 +22,6 @@ import type { ImageConfig, Platform } from '../../snapshotter/oci.js';
 import { normalizeName } from '../../snapshotter/image-read.js';
 import { emptyConfig } from '../../frontend/image-config.js';
 import { outputNames, parseOutputSpecs, storeNames } from '../../exporter/output-spec.js';
-import { buildMetadata, writeBuildOutputs } from '../../exporter/build-output.js';
-import { readLlbConfig, readLlbFile, sourceImages } from '../llb-input.js';
 
 const usage = `Usage: kiln build [OPTIONS] CONTEXT|-
        kiln build --llb FILE.pb [OPTIONS] [CONTEXT]
@@ -95,9 +92,13 @@ interface BuildPlan {
   contextDir: string;
 }
 
-/** FROM images resolve through the local store, pinned to what the name points at now. */
+/**
+ * FROM images resolve through the local store, pinned to what the name points at now; each name
+ * once per build, since stages often share a base (the frontend clones the config it gets).
+ */
 function storeResolver(store: Store): ImageResolver {
-  return async (ref, platform) => {
+  const resolved = new Map<string, ReturnType<ImageResolver>>();
+  const resolve: ImageResolver = async (ref, platform) => {
     try {
       const img = await resolveImage(store, ref, platform);
       return { ref: `${img.name.replace(/@sha256:[a-f0-9]{64}$/, '')}@${img.record.target.digest}`, config: img.config };
@@ -105,6 +106,12 @@ function storeResolver(store: Store): ImageResolver {
       if (err instanceof ImageNotFoundError) throw new BaseImageNotFoundError(ref, store.root);
       throw err;
     }
+  };
+  return (ref, platform) => {
+    const key = `${ref} ${formatPlatform(platform)}`;
+    let p = resolved.get(key);
+    if (!p) resolved.set(key, (p = resolve(ref, platform)));
+    return p;
   };
 }
 
@@ -159,8 +166,6 @@ function parseEpoch(env: NodeJS.ProcessEnv): number | undefined {
 }
 
 export const buildCommand: Command = {
-  name: 'build',
-  summary: 'Build an image from a Dockerfile',
   usage,
   async run(argv, io) {
     // Temp dirs a build made from stdin, removed whatever happens.
@@ -222,6 +227,8 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
   const store = await openStore(values, io);
   let plan: BuildPlan;
   if (llbFile !== undefined) {
+    // Imported here and below only when asked for: each costs every build its load time.
+    const { readLlbConfig, readLlbFile } = await import('../llb-input.js');
     const platform = flags.platforms[0]!;
     plan = {
       definition: await readLlbFile(llbFile, io),
@@ -232,7 +239,7 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
   } else {
     // `kiln build -` reads the context (or a lone Dockerfile) from stdin; `-f -` the Dockerfile.
     if (flags.context === '-' && flags.file === '-') throw new UsageError('stdin can hold the context or the Dockerfile, not both', usage);
-    const fromStdin = flags.context === '-' || flags.file === '-' ? await readStdinInput(io.stdin) : undefined;
+    const fromStdin = flags.context === '-' || flags.file === '-' ? await (await import('../stdin-context.js')).readStdinInput(io.stdin) : undefined;
     if (fromStdin) cleanups.push(fromStdin.cleanup);
     const contextArg = flags.context === '-' ? fromStdin!.dir : flags.context;
     const fileArg = flags.file === '-' ? path.join(fromStdin!.dir, 'Dockerfile') : flags.file;
@@ -255,7 +262,7 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
     plan = { definition: compiled.definition, config: compiled.config, platform: compiled.platform, contextDir: input.contextDir };
   }
   if (values.pull) {
-    const refs = sourceImages(plan.definition);
+    const refs = (await import('../llb-input.js')).sourceImages(plan.definition);
     if (refs.length) throw new PullNotSupportedError(refs);
   }
   if (Object.keys(labels).length) plan.config.config.Labels = { ...plan.config.config.Labels, ...labels };
@@ -286,15 +293,21 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
         ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
         emit: (e) => progress.event(e),
       });
-      await writeBuildOutputs(store, image, outputs, {
-        stdout: io.stdout,
-        ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
-        emit: (e) => progress.event(e),
-      });
+      // The archive writers (tar-stream and the exporters) load only for outputs besides the store image.
+      if (outputs.some((o) => o.type !== 'image' && o.type !== 'cacheonly')) {
+        await (await import('../../exporter/build-output.js')).writeBuildOutputs(store, image, outputs, {
+          stdout: io.stdout,
+          ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+          emit: (e) => progress.event(e),
+        });
+      }
       progress.close();
       if (values.iidfile !== undefined) await writeFile(path.resolve(io.cwd, values.iidfile), image.configDigest);
       const metadataFile = values['metadata-file'];
-      if (metadataFile !== undefined) await writeFile(path.resolve(io.cwd, metadataFile), JSON.stringify(buildMetadata(image, outputNames(outputs)), null, 2) + '\n');
+      if (metadataFile !== undefined) {
+        const { buildMetadata } = await import('../../exporter/build-output.js');
+        await writeFile(path.resolve(io.cwd, metadataFile), JSON.stringify(buildMetadata(image, outputNames(outputs)), null, 2) + '\n');
+      }
       // stdout carries the archive when an output streams there; the digest would corrupt it.
       if (!toStdout) io.stdout.write(image.manifestDigest + '\n');
       return 0;

@@ -65,4 +65,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const commit: Command = { name: 'commit', summary: "Create a new image from a container's changes", usage, run };
+export const commit: Command = { usage, run };

@@ -22,8 +22,6 @@ Options:
       --format json|pb     json (default) or the binary pb.Definition buildctl reads`;
 
 export const debugLlb: Command = {
-  name: 'debug llb',
-  summary: 'Print the LLB and image config a Dockerfile compiles to',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { ...buildFlagOptions, format: { type: 'string', default: 'json' } } });

@@ -16,8 +16,6 @@ Options:
 ${rootUsage}`;
 
 export const diffCommand: Command = {
-  name: 'diff',
-  summary: 'Show the file changes between two images',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseArgs({

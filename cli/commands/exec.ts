@@ -72,9 +72,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 export const execCommand: Command = {
-  name: 'exec',
   passesArgsThrough: true,
-  summary: 'Execute a command in a running container',
   usage,
   async run(argv, io) {
     try {

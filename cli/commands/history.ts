@@ -49,4 +49,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const history: Command = { name: 'history', summary: 'Show the history of an image', usage, run };
+export const history: Command = { usage, run };

@@ -106,4 +106,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const images: Command = { name: 'images', summary: 'List images in the store', usage, run };
+export const images: Command = { usage, run };

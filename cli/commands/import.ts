@@ -30,8 +30,6 @@ function creationTime(env: NodeJS.ProcessEnv): Date {
 }
 
 export const importCommand: Command = {
-  name: 'import',
-  summary: 'Create an image from a root filesystem tarball',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseArgs({

@@ -22,4 +22,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const inspect: Command = { name: 'inspect', summary: "Show an image's manifest and config", usage, run };
+export const inspect: Command = { usage, run };

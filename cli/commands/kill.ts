@@ -32,4 +32,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const kill: Command = { name: 'kill', summary: 'Kill one or more running containers', usage, run };
+export const kill: Command = { usage, run };

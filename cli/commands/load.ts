@@ -31,8 +31,6 @@ function openInput(file: string, given: string): Promise<NodeJS.ReadableStream> 
 }
 
 export const loadCommand: Command = {
-  name: 'load',
-  summary: 'Load images from an OCI or docker tar archive',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseArgs({

@@ -43,4 +43,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const logs: Command = { name: 'logs', summary: 'Fetch the logs of a container', usage, run };
+export const logs: Command = { usage, run };

@@ -27,4 +27,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const prune: Command = { name: 'prune', summary: 'Remove unused blobs and snapshots', usage, run };
+export const prune: Command = { usage, run };

@@ -54,4 +54,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const ps: Command = { name: 'ps', summary: 'List containers', usage, run };
+export const ps: Command = { usage, run };

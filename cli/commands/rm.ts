@@ -45,4 +45,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const rm: Command = { name: 'rm', summary: 'Remove one or more containers', usage, run };
+export const rm: Command = { usage, run };

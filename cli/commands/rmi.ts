@@ -69,4 +69,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return failed ? 1 : 0;
 }
 
-export const rmi: Command = { name: 'rmi', summary: 'Remove one or more images', usage, run };
+export const rmi: Command = { usage, run };

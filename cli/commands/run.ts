@@ -158,9 +158,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 }
 
 export const runCommand: Command = {
-  name: 'run',
   passesArgsThrough: true,
-  summary: 'Create and run a new container from an image',
   usage,
   async run(argv, io) {
     try {

@@ -18,8 +18,6 @@ Options:
 ${rootUsage}`;
 
 export const saveCommand: Command = {
-  name: 'save',
-  summary: 'Save images to a tar archive',
   usage,
   async run(argv, io) {
     const { values, positionals } = parseArgs({

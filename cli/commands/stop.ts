@@ -33,4 +33,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const stop: Command = { name: 'stop', summary: 'Stop one or more running containers', usage, run };
+export const stop: Command = { usage, run };

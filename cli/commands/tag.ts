@@ -25,4 +25,4 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   return 0;
 }
 
-export const tag: Command = { name: 'tag', summary: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', usage, run };
+export const tag: Command = { usage, run };

@@ -33,14 +33,18 @@ export interface OpOptions {
 }
 
 export class OpVertex implements Vertex {
-  readonly op: Op;
   private readonly bytes: Uint8Array;
   private readonly dgst: string;
+  private decoded: Op | undefined;
 
   constructor(op: Op, readonly inputs: Output[], readonly metadata: OpMetadata) {
     this.bytes = marshalOp(op);
     this.dgst = opDigest(this.bytes);
-    this.op = unmarshalOp(this.bytes);
+  }
+
+  /** Decoded on first use: builds only need the bytes, tests and tools read the op. */
+  get op(): Op {
+    return (this.decoded ??= unmarshalOp(this.bytes));
   }
 
   digest(): string {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,6 +37,18 @@ test('put, get, list, repoint and delete persist across instances', async (t) =>
   assert.equal(await a.delete('docker.io/library/busybox:latest'), false);
   assert.deepEqual((await b.list()).map((r) => r.name), ['localhost:5000/app:1']);
   await assert.rejects(a.put({ name: 'x', target: { ...target(1), digest: 'sha256:nothex' }, created: '' }), { code: 'KILN_INVALID_DIGEST' });
+});
+
+test('pointing a name at the target it already has writes nothing and keeps its time', async (t) => {
+  const root = await tempRoot(t);
+  const images = new ImageStore(root);
+  await images.put({ name: 'localhost:5000/app:1', target: target(1), created: '2024-01-01T00:00:00.000Z' });
+  const before = await stat(path.join(root, 'images.json'));
+  await images.put({ name: 'localhost:5000/app:1', target: target(1), created: '2024-02-01T00:00:00.000Z' });
+  assert.equal((await stat(path.join(root, 'images.json'))).ino, before.ino, 'images.json was not replaced');
+  assert.equal((await images.get('localhost:5000/app:1'))?.created, '2024-01-01T00:00:00.000Z');
+  await images.put({ name: 'localhost:5000/app:1', target: { ...target(1), size: 7 }, created: '2024-03-01T00:00:00.000Z' });
+  assert.deepEqual(await images.get('localhost:5000/app:1'), { name: 'localhost:5000/app:1', target: { ...target(1), size: 7 }, created: '2024-03-01T00:00:00.000Z' });
 });
 
 test('a corrupt images.json is a typed error naming the file', async (t) => {

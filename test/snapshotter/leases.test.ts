@@ -1,7 +1,7 @@
 // Leases on real files: create, add, list, delete, expiry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Leases } from '../../snapshotter/leases.js';
@@ -38,6 +38,24 @@ test('a lease holds resources (deduplicated) until deleted, across instances', a
   await leases.delete(id);
   await leases.delete(id);
   assert.deepEqual((await leases.list()).map((l) => l.id), ['build-7']);
+});
+
+test('a lease with a random id is written with its first resources and, deleted empty, never', async (t) => {
+  const root = await tempRoot(t);
+  const leases = new Leases(root);
+  const unused = await leases.create({ expiresInMs: 60_000 });
+  await leases.delete(unused);
+  await assert.rejects(stat(path.join(root, 'leases.json')), { code: 'ENOENT' });
+  const id = await leases.create({ expiresInMs: 60_000 });
+  assert.deepEqual(await leases.list(), [], 'nothing held, nothing written');
+  await leases.add(id, { kind: 'blob', key: blob }, { kind: 'snapshot', key: 's' }, { kind: 'blob', key: blob });
+  const [listed] = await new Leases(root).list();
+  assert.equal(listed?.id, id);
+  assert.deepEqual(listed?.resources, [{ kind: 'blob', key: blob }, { kind: 'snapshot', key: 's' }]);
+  assert.ok(Math.abs(Date.parse(listed!.expires!) - (Date.now() + 60_000)) < 5_000, 'the expiry is the one asked at create');
+  await leases.delete(id);
+  assert.deepEqual(await leases.list(), []);
+  await assert.rejects(leases.add(id, { kind: 'blob', key: blob }), { code: 'KILN_LEASE_NOT_FOUND' });
 });
 
 test('whileHeld passes only unexpired leases and drops the expired ones from the file', async (t) => {
