@@ -19,7 +19,8 @@ export async function scanTree(root: string): Promise<TreeEntry[]> {
       rel, kind,
       mode: n[o]!, uid: n[o + 1]!, gid: n[o + 2]!, size: n[o + 3]!,
       mtimeMs: n[o + 4]!, atimeMs: n[o + 5]!, ino: n[o + 6]!, nlink: n[o + 7]!,
-      ...(kind === 'symlink' ? { linkTarget: raw.links[link++]! } : {}),
+      // Always present (undefined but for symlinks): one object shape for all entries, no spread.
+      linkTarget: kind === 'symlink' ? raw.links[link++]! : undefined,
     };
   });
 }

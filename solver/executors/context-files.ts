@@ -61,7 +61,7 @@ export async function selectContext(build: object, contextDir: string, sel: Sele
       state.records.add(e, e.digest);
     });
     // Written only when something was hashed: a no-op rebuild writes nothing here.
-    await writeRecords(state.cacheFile, contextDir, state.records, new Set(state.entries.map((e) => e.rel)));
+    await writeRecords(state.cacheFile, contextDir, state.records, state.entries.map((e) => e.rel));
   }
   return picked;
 }

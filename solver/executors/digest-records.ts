@@ -26,9 +26,12 @@ interface Columns {
 
 export class DigestRecords {
   private readonly added = new Map<string, { stat: Stat; digest: string }>();
+  /** Built on the first lookup that the in-order cursor cannot answer. */
+  private index: Map<string, number> | undefined;
+  private cursor = 0;
 
   constructor(
-    private readonly index: Map<string, number> = new Map(),
+    private readonly rels: string[] = [],
     private readonly stats: Float64Array = new Float64Array(0),
     private readonly hex: string = '',
   ) {}
@@ -37,33 +40,52 @@ export class DigestRecords {
   lookup(e: Stat): string | undefined {
     const fresh = this.added.get(e.rel);
     if (fresh) return same(fresh.stat, e) ? fresh.digest : undefined;
-    const i = this.index.get(e.rel);
+    const i = this.position(e.rel);
     if (i === undefined) return undefined;
     const s = this.stats;
     if (s[i * 3] !== e.size || s[i * 3 + 1] !== e.mtimeMs || s[i * 3 + 2] !== e.ino) return undefined;
     return `sha256:${this.hex.slice(i * 64, i * 64 + 64)}`;
   }
 
+  /**
+   * Records are written in scan order and looked up in scan order, so the next record is almost
+   * always the one asked for; a map of 20 000 paths is built only when that guess misses.
+   */
+  private position(rel: string): number | undefined {
+    if (this.rels[this.cursor] === rel) return this.cursor++;
+    if (!this.index) {
+      this.index = new Map();
+      for (let i = 0; i < this.rels.length; i++) this.index.set(this.rels[i]!, i);
+    }
+    const i = this.index.get(rel);
+    if (i !== undefined) this.cursor = i + 1;
+    return i;
+  }
+
   add(e: Stat, digest: string): void {
     this.added.set(e.rel, { stat: { rel: e.rel, size: e.size, mtimeMs: e.mtimeMs, ino: e.ino }, digest });
   }
 
-  /** Every record whose path is still present, newer ones winning. */
-  toColumns(dir: string, present: Set<string>): Columns {
+  /** The records of the paths still present, in the order given (scan order), newer ones winning. */
+  toColumns(dir: string, present: string[]): Columns {
     const rels: string[] = [];
     const nums: number[] = [];
     const hex: string[] = [];
-    const put = (rel: string, size: number, mtimeMs: number, ino: number, digestHex: string) => {
+    const old = new Map<string, number>();
+    for (let i = 0; i < this.rels.length; i++) old.set(this.rels[i]!, i);
+    for (const rel of present) {
+      const fresh = this.added.get(rel);
+      const i = old.get(rel);
+      if (fresh) {
+        nums.push(fresh.stat.size, fresh.stat.mtimeMs, fresh.stat.ino);
+        hex.push(fresh.digest.slice('sha256:'.length));
+      } else if (i !== undefined) {
+        nums.push(this.stats[i * 3]!, this.stats[i * 3 + 1]!, this.stats[i * 3 + 2]!);
+        hex.push(this.hex.slice(i * 64, i * 64 + 64));
+      } else {
+        continue;
+      }
       rels.push(rel);
-      nums.push(size, mtimeMs, ino);
-      hex.push(digestHex);
-    };
-    for (const [rel, i] of this.index) {
-      if (!present.has(rel) || this.added.has(rel)) continue;
-      put(rel, this.stats[i * 3]!, this.stats[i * 3 + 1]!, this.stats[i * 3 + 2]!, this.hex.slice(i * 64, i * 64 + 64));
-    }
-    for (const [rel, { stat, digest }] of this.added) {
-      if (present.has(rel)) put(rel, stat.size, stat.mtimeMs, stat.ino, digest.slice('sha256:'.length));
     }
     return { version: 3, dir, rels: rels.join('\0'), stats: Buffer.from(new Float64Array(nums).buffer).toString('base64'), hashes: hex.join('') };
   }
@@ -89,13 +111,11 @@ export async function readRecords(file: string, dir: string): Promise<DigestReco
   if (bytes.length !== rels.length * 24 || c.hashes.length !== rels.length * 64) return new DigestRecords();
   // Copied into a fresh buffer: a Float64Array needs 8-byte alignment, which a pooled Buffer lacks.
   const stats = new Float64Array(new Uint8Array(bytes).buffer);
-  const index = new Map<string, number>();
-  for (let i = 0; i < rels.length; i++) index.set(rels[i]!, i);
-  return new DigestRecords(index, stats, c.hashes);
+  return new DigestRecords(rels, stats, c.hashes);
 }
 
 /** Atomically replaces the file (temp + rename), so a crash leaves the old or the new one. */
-export async function writeRecords(file: string, dir: string, records: DigestRecords, present: Set<string>): Promise<void> {
+export async function writeRecords(file: string, dir: string, records: DigestRecords, present: string[]): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${randomBytes(6).toString('hex')}`;
   await writeFile(tmp, JSON.stringify(records.toColumns(dir, present)));

@@ -27,7 +27,7 @@ test('records round-trip: the same size, mtime and inode find the digest; any ch
   const w = new DigestRecords();
   w.add(a, D1);
   w.add(b, D2);
-  await writeRecords(file, CTX, w, new Set([a.rel, b.rel]));
+  await writeRecords(file, CTX, w, [a.rel, b.rel]);
   const r = await readRecords(file, CTX);
   assert.equal(r.lookup(a), D1);
   assert.equal(r.lookup(b), D2);
@@ -42,12 +42,12 @@ test('records for paths no longer present are dropped on write', async (t) => {
   const w = new DigestRecords();
   w.add(a, D1);
   w.add(c, D3);
-  await writeRecords(file, CTX, w, new Set([a.rel]));
+  await writeRecords(file, CTX, w, [a.rel]);
   const r = await readRecords(file, CTX);
   assert.equal(r.lookup(a), D1);
   assert.equal(r.lookup(c), undefined);
   // And a read record not present at the next write is dropped too.
-  await writeRecords(file, CTX, r, new Set([b.rel]));
+  await writeRecords(file, CTX, r, [b.rel]);
   assert.equal((await readRecords(file, CTX)).lookup(a), undefined);
 });
 
@@ -55,7 +55,7 @@ test('a file written for another directory reads as empty', async (t) => {
   const file = path.join(await scratch(t), 'x.json');
   const w = new DigestRecords();
   w.add(a, D1);
-  await writeRecords(file, '/other/context', w, new Set([a.rel]));
+  await writeRecords(file, '/other/context', w, [a.rel]);
   assert.equal((await readRecords(file, '/other/context')).lookup(a), D1, 'control: readable for its own dir');
   assert.equal((await readRecords(file, CTX)).lookup(a), undefined);
 });
@@ -67,7 +67,7 @@ test('a missing, truncated or inconsistent file reads as empty', async (t) => {
   const w = new DigestRecords();
   w.add(a, D1);
   w.add(b, D2);
-  await writeRecords(file, CTX, w, new Set([a.rel, b.rel]));
+  await writeRecords(file, CTX, w, [a.rel, b.rel]);
   const text = await readFile(file, 'utf8');
   await truncate(file, Math.floor(text.length / 2));
   assert.equal((await readRecords(file, CTX)).lookup(a), undefined, 'truncated JSON');
@@ -83,13 +83,13 @@ test('a newer add wins over a record read from the file', async (t) => {
   const file = path.join(await scratch(t), 'x.json');
   const w = new DigestRecords();
   w.add(a, D1);
-  await writeRecords(file, CTX, w, new Set([a.rel]));
+  await writeRecords(file, CTX, w, [a.rel]);
   const r = await readRecords(file, CTX);
   const changed = { ...a, size: 6, mtimeMs: a.mtimeMs + 1000.5 };
   r.add(changed, D2);
   assert.equal(r.lookup(changed), D2);
   assert.equal(r.lookup(a), undefined, 'the old stat no longer finds the old digest');
-  await writeRecords(file, CTX, r, new Set([a.rel]));
+  await writeRecords(file, CTX, r, [a.rel]);
   const again = await readRecords(file, CTX);
   assert.equal(again.lookup(changed), D2);
   assert.equal(again.lookup(a), undefined);
@@ -101,9 +101,27 @@ test('the written JSON has no `digests` field (GC would take those as blob roots
   const file = path.join(await scratch(t), 'x.json');
   const w = new DigestRecords();
   w.add(a, D1);
-  await writeRecords(file, CTX, w, new Set([a.rel]));
+  await writeRecords(file, CTX, w, [a.rel]);
   const text = await readFile(file, 'utf8');
   const json = JSON.parse(text) as Record<string, unknown>;
   assert.equal('digests' in json, false);
   assert.doesNotMatch(text, /"digests"/);
+});
+
+test('records come back in the order given and are found in any lookup order', async (t) => {
+  const file = path.join(await scratch(t), 'x.json');
+  const w = new DigestRecords();
+  w.add(c, D3);
+  w.add(a, D1);
+  w.add(b, D2);
+  // Written in the order of `present` (the scan's), not the order they were added.
+  await writeRecords(file, CTX, w, [a.rel, b.rel, c.rel]);
+  const written = JSON.parse(await readFile(file, 'utf8')) as { rels: string };
+  assert.deepEqual(written.rels.split('\0'), [a.rel, b.rel, c.rel]);
+  // In order (the cursor), then backwards and skipping (the fallback index).
+  const inOrder = await readRecords(file, CTX);
+  assert.deepEqual([inOrder.lookup(a), inOrder.lookup(b), inOrder.lookup(c)], [D1, D2, D3]);
+  const shuffled = await readRecords(file, CTX);
+  assert.deepEqual([shuffled.lookup(c), shuffled.lookup(a), shuffled.lookup(c), shuffled.lookup(b)], [D3, D1, D3, D2]);
+  assert.equal(shuffled.lookup({ ...b, rel: 'nowhere' }), undefined);
 });
