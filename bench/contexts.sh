@@ -74,9 +74,9 @@ COPY . /app
 EOF
 
 # ---- 3b. filesdir: the same tree one level down, `COPY app /app` (the same result as 3 with
-# every builder). kiln's `COPY . /app` currently selects no file at all (include pattern "."), so
-# this variant is the one that measures kiln hashing and copying the 20 003 files. Hard links keep it
-# cheap; edits replace files (write + rename), so the two contexts never change together.
+# every builder): a named source directory rather than the whole context, which takes kiln's
+# include-pattern path. Hard links keep it cheap; edits replace files (write + rename), so the two
+# contexts never change together.
 rm -rf "$out/filesdir"; mkdir -p "$out/filesdir/ctx"
 cp -al "$out/files/ctx" "$out/filesdir/ctx/app"
 echo app/d100/f50.txt >"$out/filesdir/edit-target"

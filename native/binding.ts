@@ -98,6 +98,8 @@ export interface RawTreeScan {
   numbers: Float64Array;
   /** Symlink targets in entry order. */
   links: string[];
+  /** `sha256:` over every entry's path, kind, mode, owner, size, mtime, inode and link target. */
+  fingerprint: string;
 }
 
 /** One entry a copy plan creates; directories come before what they hold. */

@@ -1,13 +1,30 @@
 // A directory tree's entries from one native walk (lstat fields, symlinks not followed), so
 // selection and copy planning happen in memory instead of one awaited stat per entry.
-import { native, type TreeEntry } from './binding.js';
+import { native, type RawTreeScan, type TreeEntry } from './binding.js';
 
 const KINDS: TreeEntry['kind'][] = ['file', 'dir', 'symlink', 'other'];
 const FIELDS = 8;
 
+export interface TreeScan {
+  /** Changes when any entry's path, kind, mode, owner, size, mtime, inode or link target does. */
+  fingerprint: string;
+  /** The entries, built on first call (a rebuild whose fingerprint matches never needs them). */
+  entries(): TreeEntry[];
+}
+
+/** One native walk of `root`: its fingerprint now, its entries on demand. */
+export async function scanTreeLazily(root: string): Promise<TreeScan> {
+  const raw = await native.scanTree(root);
+  let built: TreeEntry[] | undefined;
+  return { fingerprint: raw.fingerprint, entries: () => (built ??= zip(raw)) };
+}
+
 /** Every entry below `root`, sorted by name within each directory, parents before children. */
 export async function scanTree(root: string): Promise<TreeEntry[]> {
-  const raw = await native.scanTree(root);
+  return zip(await native.scanTree(root));
+}
+
+function zip(raw: RawTreeScan): TreeEntry[] {
   if (raw.kinds.length === 0) return [];
   const rels = raw.rels.split('\0');
   const n = raw.numbers;

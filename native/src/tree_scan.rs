@@ -7,6 +7,7 @@ use crate::parallel::map_indexed;
 use napi::bindgen_prelude::{AsyncTask, Buffer, Float64Array};
 use napi::{Env, Task};
 use napi_derive::napi;
+use sha2::{Digest, Sha256};
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
@@ -183,12 +184,32 @@ pub struct JsTreeScan {
     pub numbers: Float64Array,
     /// The symlinks' targets, in entry order.
     pub links: Vec<String>,
+    /// See `fingerprint`.
+    pub fingerprint: String,
+}
+
+/// A digest of everything a content-based cache key assumes unchanged when it reuses a file's
+/// digest: each entry's path, kind, mode, owner, size, mtime, inode and link target (not its
+/// atime, which reading moves). Equal fingerprints let a rebuild reuse the previous context key
+/// without selecting or checksumming 20 000 entries again.
+pub fn fingerprint(entries: &[TreeEntry]) -> String {
+    let mut h = Sha256::new();
+    for e in entries {
+        h.update(e.rel.as_bytes());
+        h.update([0, e.kind as u8]);
+        for n in [u64::from(e.mode), u64::from(e.uid), u64::from(e.gid), e.size, e.mtime_ms.to_bits(), e.ino] {
+            h.update(n.to_le_bytes());
+        }
+        h.update(e.link_target.as_deref().unwrap_or("").as_bytes());
+        h.update([0]);
+    }
+    format!("sha256:{}", hex::encode(h.finalize()))
 }
 
 /// Numbers per entry in `JsTreeScan::numbers`.
 const FIELDS: usize = 8;
 
-fn to_columns(entries: Vec<TreeEntry>) -> JsTreeScan {
+fn to_columns(entries: Vec<TreeEntry>, fingerprint: String) -> JsTreeScan {
     let mut rels = String::with_capacity(entries.iter().map(|e| e.rel.len() + 1).sum());
     let mut kinds = Vec::with_capacity(entries.len());
     let mut numbers = Vec::with_capacity(entries.len() * FIELDS);
@@ -211,7 +232,7 @@ fn to_columns(entries: Vec<TreeEntry>) -> JsTreeScan {
         ]);
         links.extend(e.link_target);
     }
-    JsTreeScan { rels, kinds: kinds.into(), numbers: Float64Array::new(numbers), links }
+    JsTreeScan { rels, kinds: kinds.into(), numbers: Float64Array::new(numbers), links, fingerprint }
 }
 
 /// Background task so the walk runs on the libuv pool.
@@ -220,15 +241,17 @@ pub struct ScanTreeTask {
 }
 
 impl Task for ScanTreeTask {
-    type Output = Vec<TreeEntry>;
+    type Output = (Vec<TreeEntry>, String);
     type JsValue = JsTreeScan;
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
-        scan_tree(Path::new(&self.root)).map_err(|e| napi::Error::from_reason(e.to_string()))
+        let entries = scan_tree(Path::new(&self.root)).map_err(|e| napi::Error::from_reason(e.to_string()))?;
+        let print = fingerprint(&entries);
+        Ok((entries, print))
     }
 
-    fn resolve(&mut self, _env: Env, out: Self::Output) -> napi::Result<Self::JsValue> {
-        Ok(to_columns(out))
+    fn resolve(&mut self, _env: Env, (entries, print): Self::Output) -> napi::Result<Self::JsValue> {
+        Ok(to_columns(entries, print))
     }
 }
 
@@ -262,6 +285,25 @@ mod tests {
         assert_eq!(got[3].size, 5);
         assert_eq!(got[4].link_target.as_deref(), Some("/etc"));
         assert_eq!(got[4].size, 0);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn the_fingerprint_follows_metadata_but_not_reads() {
+        let root = std::env::temp_dir().join(format!("kiln-print-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("d")).unwrap();
+        fs::write(root.join("d/f"), b"one").unwrap();
+        let first = fingerprint(&scan_tree(&root).unwrap());
+        let _ = fs::read(root.join("d/f")).unwrap();
+        assert_eq!(fingerprint(&scan_tree(&root).unwrap()), first, "reading (atime) changes nothing");
+        fs::set_permissions(root.join("d/f"), fs::Permissions::from_mode(0o600)).unwrap();
+        let chmodded = fingerprint(&scan_tree(&root).unwrap());
+        assert_ne!(chmodded, first);
+        fs::write(root.join("d/f"), b"two").unwrap();
+        let f = fs::File::options().write(true).open(root.join("d/f")).unwrap();
+        f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000)).unwrap();
+        assert_ne!(fingerprint(&scan_tree(&root).unwrap()), chmodded, "same size, new mtime");
         fs::remove_dir_all(&root).unwrap();
     }
 

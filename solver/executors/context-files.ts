@@ -1,14 +1,15 @@
 // Selecting the build context's files for a local source: one native walk of the context dir
 // (symlinks kept as links) per build, filtered by include/exclude patterns in memory, and each
 // selected file's content digest, hashed in parallel by the Rust core unless the store's metadata
-// cache already knows it for the same path, size, mtime and inode.
+// cache already knows it for the same path, size, mtime and inode. A rebuild of an unchanged
+// context (same fingerprint) reuses its content keys without selecting or reading anything.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PatternMatcher } from '../../frontend/dockerignore.js';
 import { native, type TreeEntry } from '../../native/binding.js';
-import { scanTree } from '../../native/scan-tree.js';
+import { scanTreeLazily, type TreeScan } from '../../native/scan-tree.js';
 import { isWithin, resolveInRoot } from './root-path.js';
-import { readRecords, writeRecords, type DigestRecords } from './digest-records.js';
+import { readKeyMemo, readRecords, writeKeyMemo, writeRecords, type DigestRecords, type KeyMemo } from './digest-records.js';
 import { selectEntries } from './tree-select.js';
 
 export interface ContextEntry extends TreeEntry {
@@ -24,25 +25,55 @@ export interface Selection {
 }
 
 interface ContextState {
-  entries: ContextEntry[];
+  scan: TreeScan;
   cacheFile: string;
-  records: DigestRecords;
+  /** Read on first need: a rebuild that reuses its keys never parses the digest records. */
+  records?: Promise<DigestRecords>;
+  keysFile: string;
+  keys: KeyMemo;
 }
 
 // One walk of a context per build (the key of the outer map), shared by every local source and
 // by both the cache-key and the run phase of each.
 const builds = new WeakMap<object, Map<string, Promise<ContextState>>>();
 
-/** The entries the selection keeps, sorted by path, parents before children, files with digests. */
-export async function selectContext(build: object, contextDir: string, sel: Selection, cacheDir: string): Promise<ContextEntry[]> {
+function stateOf(build: object, contextDir: string, cacheDir: string): Promise<ContextState> {
   let perBuild = builds.get(build);
   if (!perBuild) builds.set(build, (perBuild = new Map()));
   let pending = perBuild.get(contextDir);
   if (!pending) perBuild.set(contextDir, (pending = loadContext(contextDir, cacheDir)));
-  const state = await pending;
+  return pending;
+}
 
+/**
+ * The content key of a selection: a checksum of exactly the selected entries (paths, kinds,
+ * modes, owners, sizes, link targets, content digests; never mtimes). When the context's
+ * fingerprint is the one the key was computed for, the recorded key is reused as it is.
+ */
+export async function contextKey(build: object, contextDir: string, sel: Selection, cacheDir: string): Promise<string> {
+  const state = await stateOf(build, contextDir, cacheDir);
+  const which = createHash('sha256').update(JSON.stringify([sel.includes, sel.excludes, sel.followPaths])).digest('hex');
+  if (state.keys.fingerprint === state.scan.fingerprint && state.keys.keys[which]) return state.keys.keys[which];
+  const key = checksum(await selectContext(build, contextDir, sel, cacheDir));
+  if (state.keys.fingerprint !== state.scan.fingerprint) state.keys = { fingerprint: state.scan.fingerprint, keys: {} };
+  state.keys.keys[which] = key;
+  await writeKeyMemo(state.keysFile, contextDir, state.keys);
+  return key;
+}
+
+function checksum(list: ContextEntry[]): string {
+  // One line per entry; NUL cannot occur in a path, so the fields cannot run into each other.
+  const lines = list.map((e) => `${e.rel}\0${e.kind}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ''}\0${e.digest ?? ''}\n`);
+  return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
+}
+
+/** The entries the selection keeps, sorted by path, parents before children, files with digests. */
+export async function selectContext(build: object, contextDir: string, sel: Selection, cacheDir: string): Promise<ContextEntry[]> {
+  const state = await stateOf(build, contextDir, cacheDir);
+  const entries = state.scan.entries() as ContextEntry[];
+  const records = await (state.records ??= readRecords(state.cacheFile, contextDir));
   const includes = [...sel.includes, ...(await followedTargets(contextDir, sel.followPaths))];
-  const picked = selectEntries(state.entries, {
+  const picked = selectEntries(entries, {
     include: includes.length > 0 ? new PatternMatcher(includes) : undefined,
     exclude: sel.excludes.length > 0 ? new PatternMatcher(sel.excludes) : undefined,
   });
@@ -50,7 +81,7 @@ export async function selectContext(build: object, contextDir: string, sel: Sele
   const missing: ContextEntry[] = [];
   for (const e of picked) {
     if (e.kind !== 'file' || e.digest !== undefined) continue;
-    const known = state.records.lookup(e);
+    const known = records.lookup(e);
     if (known !== undefined) e.digest = known;
     else missing.push(e);
   }
@@ -58,21 +89,19 @@ export async function selectContext(build: object, contextDir: string, sel: Sele
     const digests = await native.sha256Files(missing.map((e) => path.join(contextDir, e.rel)));
     missing.forEach((e, i) => {
       e.digest = digests[i]!;
-      state.records.add(e, e.digest);
+      records.add(e, e.digest);
     });
     // Written only when something was hashed: a no-op rebuild writes nothing here.
-    await writeRecords(state.cacheFile, contextDir, state.records, state.entries.map((e) => e.rel));
+    await writeRecords(state.cacheFile, contextDir, records, entries.map((e) => e.rel));
   }
   return picked;
 }
 
 async function loadContext(contextDir: string, cacheDir: string): Promise<ContextState> {
-  const [entries, records] = await Promise.all([scanTree(contextDir), readRecords(cacheFileOf(cacheDir, contextDir), contextDir)]);
-  return { entries: entries as ContextEntry[], cacheFile: cacheFileOf(cacheDir, contextDir), records };
-}
-
-function cacheFileOf(cacheDir: string, contextDir: string): string {
-  return path.join(cacheDir, `${createHash('sha256').update(contextDir).digest('hex').slice(0, 32)}.json`);
+  const base = path.join(cacheDir, createHash('sha256').update(contextDir).digest('hex').slice(0, 32));
+  const keysFile = `${base}.keys.json`;
+  const [scan, keys] = await Promise.all([scanTreeLazily(contextDir), readKeyMemo(keysFile, contextDir)]);
+  return { scan, cacheFile: `${base}.json`, keysFile, keys };
 }
 
 /** Context paths named by `local.followpaths` that are symlinks: their targets (inside the context) are selected too. */

@@ -114,10 +114,36 @@ export async function readRecords(file: string, dir: string): Promise<DigestReco
   return new DigestRecords(rels, stats, c.hashes);
 }
 
-/** Atomically replaces the file (temp + rename), so a crash leaves the old or the new one. */
 export async function writeRecords(file: string, dir: string, records: DigestRecords, present: string[]): Promise<void> {
+  await replaceFile(file, JSON.stringify(records.toColumns(dir, present)));
+}
+
+/** The content keys last computed for a context, per selection, and the fingerprint they hold for. */
+export interface KeyMemo {
+  fingerprint: string;
+  /** sha256 of the selection (include, exclude, follow paths) → content key. */
+  keys: Record<string, string>;
+}
+
+/** Kept beside the digest records (`<dir hash>.keys.json`), small so a no-op rebuild reads little. */
+export async function readKeyMemo(file: string, dir: string): Promise<KeyMemo> {
+  try {
+    const m = JSON.parse(await readFile(file, 'utf8')) as Partial<KeyMemo> & { dir?: string };
+    if (m.dir === dir && typeof m.fingerprint === 'string' && typeof m.keys === 'object' && m.keys !== null) return { fingerprint: m.fingerprint, keys: m.keys };
+  } catch {
+    // Missing or unreadable: the keys are computed again.
+  }
+  return { fingerprint: '', keys: {} };
+}
+
+export async function writeKeyMemo(file: string, dir: string, memo: KeyMemo): Promise<void> {
+  await replaceFile(file, JSON.stringify({ dir, ...memo }));
+}
+
+/** Atomically replaces the file (temp + rename), so a crash leaves the old or the new one. */
+async function replaceFile(file: string, text: string): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
   const tmp = `${file}.${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, JSON.stringify(records.toColumns(dir, present)));
+  await writeFile(tmp, text);
   await rename(tmp, file);
 }

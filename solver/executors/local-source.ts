@@ -1,11 +1,10 @@
 // The local source (`local://context`): the build context's selected files as one snapshot, with
 // a content key over exactly those files (paths, types, modes, owners, sizes, links, content
 // digests; never mtimes).
-import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { native, type CopyPlanOp } from '../../native/binding.js';
 import type { OpExecutor, SolveEnv, VertexInfo } from '../types.js';
-import { selectContext, type ContextEntry, type Selection } from './context-files.js';
+import { contextKey, selectContext, type Selection } from './context-files.js';
 import { LocalSourceError } from './errors.js';
 import { SnapshotWork } from './snapshot-work.js';
 
@@ -21,31 +20,27 @@ function parseList(v: VertexInfo, attr: string): string[] {
   return parsed as string[];
 }
 
-async function entries(v: VertexInfo, env: SolveEnv): Promise<ContextEntry[]> {
+/** The context files a local op selects; only "context" is known. */
+function selection(v: VertexInfo): Selection {
   const name = (v.op.source?.identifier ?? '').slice(PREFIX.length);
   if (name !== 'context') {
     throw new LocalSourceError(`${v.name}: local source "${name}" is not known; kiln provides only "context" (the build context directory)`);
   }
-  const sel: Selection = {
+  return {
     includes: parseList(v, 'local.includepattern'),
     excludes: parseList(v, 'local.excludepatterns'),
     followPaths: parseList(v, 'local.followpaths'),
   };
-  return selectContext(env, env.contextDir, sel, path.join(env.root, 'cache', 'context'));
 }
 
-function contextChecksum(list: ContextEntry[]): string {
-  // One line per entry; NUL cannot occur in a path, so the fields cannot run into each other.
-  const lines = list.map((e) => `${e.rel}\0${e.kind}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ''}\0${e.digest ?? ''}\n`);
-  return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
-}
+const cacheDir = (env: SolveEnv) => path.join(env.root, 'cache', 'context');
 
 export const localSource: OpExecutor = {
   async contentKey(v, env) {
-    return contextChecksum(await entries(v, env));
+    return contextKey(env, env.contextDir, selection(v), cacheDir(env));
   },
   async run(v, _inputs, env) {
-    const list = await entries(v, env);
+    const list = await selectContext(env, env.contextDir, selection(v), cacheDir(env));
     const work = new SnapshotWork(env.snapshotter, v.digest);
     const keep = new Set<string>();
     try {

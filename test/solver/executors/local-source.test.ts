@@ -95,14 +95,42 @@ test('the content key changes with content and selection, never with mtimes alon
       await writeFile(p, 'package main // EDITED');
       await utimes(p, when, when);
       assert.equal(await key(), k2);
-      const [name, ...others] = await readdir(path.join(fx.root, 'cache', 'context'));
-      assert.deepEqual(others, [], 'one metadata file per context dir');
+      const files = (await readdir(path.join(fx.root, 'cache', 'context'))).sort();
+      assert.equal(files.length, 2, `digest records and key memo, for one context dir: ${files.join()}`);
+      const name = files.find((f) => !f.endsWith('.keys.json'));
       const cache = JSON.parse(await readFile(path.join(fx.root, 'cache', 'context', name!), 'utf8')) as { dir: string; rels: string; digests?: unknown };
       assert.equal(cache.digests, undefined, 'GC must not read these digests as blob roots');
       assert.equal(cache.dir, ctx);
       const hashed = cache.rels.split('\0');
       assert.ok(hashed.includes('app/main.go'), hashed.join());
       assert.ok(hashed.every((rel) => rel.startsWith('app/')), `only selected files are hashed: ${hashed.join()}`);
+    } finally {
+      await fx.cleanup();
+    }
+  });
+});
+
+test('an unchanged context reuses its key without reading the digest records; any change recomputes it', async () => {
+  await withContext(async (ctx) => {
+    const fx = await openFixture({ contextDir: ctx });
+    try {
+      const v = vertex(localOp({ 'local.includepattern': ['app'] }));
+      const key = () => executorFor(v.op).contentKey!(v, { ...fx.env });
+      const k1 = await key();
+      const dir = path.join(fx.root, 'cache', 'context');
+      const records = path.join(dir, (await readdir(dir)).find((f) => !f.endsWith('.keys.json'))!);
+      // Garbage in the records: a rebuild that reads them would have to rehash, and rewrite them.
+      await writeFile(records, 'not json');
+      assert.equal(await key(), k1);
+      assert.equal(await readFile(records, 'utf8'), 'not json', 'the records were not needed');
+
+      // Any metadata change (here a new file outside the selection) moves the fingerprint: the key
+      // is recomputed from the files, and the records rebuilt.
+      await writeFile(path.join(ctx, 'docs/new.md'), 'new');
+      assert.equal(await key(), k1, 'the selection did not change');
+      assert.notEqual(await readFile(records, 'utf8'), 'not json');
+      await writeFile(path.join(ctx, 'app/main.go'), 'package main // changed');
+      assert.notEqual(await key(), k1);
     } finally {
       await fx.cleanup();
     }
