@@ -3,6 +3,8 @@
 // Rooms throw their own typed errors; any error carrying `userFacing === true` and a `code` is a
 // user's mistake or an environment problem and is printed as its message alone.
 
+import type { CliIO } from './command.js';
+
 export class UsageError extends Error {
   readonly code = 'KILN_USAGE';
   readonly userFacing = true;
@@ -36,4 +38,19 @@ export function renderError(err: unknown): string {
   if (isArgError(err)) return `error: ${err.message}\n`;
   const stack = err instanceof Error ? err.stack ?? String(err) : String(err);
   return `internal error (a bug in kiln; please report it):\n${stack}\n`;
+}
+
+/**
+ * For commands whose exit status is a container process's (`run`, `exec`): kiln's own failure
+ * exits 125, as docker's does, so a script can tell it from the process's status.
+ */
+export function exiting125OnError(run: (argv: string[], io: CliIO) => Promise<number>): (argv: string[], io: CliIO) => Promise<number> {
+  return async (argv, io) => {
+    try {
+      return await run(argv, io);
+    } catch (err) {
+      io.stderr.write(renderError(err));
+      return 125;
+    }
+  };
 }

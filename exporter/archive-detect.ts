@@ -1,5 +1,6 @@
 // Recognising what a byte stream or an unpacked archive is: gzip/zstd/plain by magic number, and
 // OCI image layout versus `docker save` archive by the files it holds.
+import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { ArchiveFormatError } from './errors.js';
@@ -13,6 +14,18 @@ export function sniffCompression(head: Uint8Array): Compression {
   if (starts(0x42, 0x5a, 0x68)) return 'bzip2';
   if (starts(0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00)) return 'xz';
   return 'none';
+}
+
+/** The first `n` bytes of a file (fewer when it is shorter). */
+export async function readFileHead(file: string, n: number): Promise<Buffer> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** A tar stream's first header block carries "ustar" at offset 257; an empty tar is all zeros. */

@@ -3,10 +3,9 @@
 // reads that, the newer `blobs/sha256/` one and skopeo's (`<digest>.tar` behind symlinks).
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
 import { createGunzip } from 'node:zlib';
 import { MediaType, type Descriptor, type ImageConfig } from '../snapshotter/oci.js';
-import { sniffCompression } from './archive-detect.js';
+import { readFileHead, sniffCompression } from './archive-detect.js';
 import { digestInName, verifyBlobFiles, type StagedArchive, type StagedFile } from './archive-stage.js';
 import { ArchiveDigestError, ArchiveFormatError, ArchiveMissingBlobError } from './errors.js';
 import type { LoadPlan, PlannedImage } from './load-plan.js';
@@ -62,17 +61,6 @@ export async function writeDockerArchive(tar: TarWriter, images: readonly SavedI
   if (Object.keys(repositories).length > 0) await tar.buffer('repositories', JSON.stringify(repositories));
 }
 
-async function fileHead(file: string, n: number): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
-}
-
 async function gunzipDigest(file: string): Promise<string> {
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file).pipe(createGunzip())) hash.update(chunk as Buffer);
@@ -118,7 +106,7 @@ export async function readDockerArchive(staged: StagedArchive): Promise<LoadPlan
     const layers: Descriptor[] = [];
     for (const [i, name] of entry.Layers.entries()) {
       const file = fileFor(name, `${where} Layers[${i}]`);
-      const compression = sniffCompression(await fileHead(file.path, 6));
+      const compression = sniffCompression(await readFileHead(file.path, 6));
       let diffId: string;
       let mediaType: string;
       if (compression === 'none') {

@@ -5,13 +5,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CliIO, Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { buildFlagOptions, readBuildFlags } from '../build-flags.js';
+import { buildFlagOptions, compileBuild, readBuildFlags } from '../build-flags.js';
 import { openSnapshots, openStore, rootUsage, snapshotterFlagOptions, snapshotterUsage, storeFlagOptions } from '../store-flags.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress.js';
 import { readBuildInput } from '../../frontend/build-input.js';
-import { parseDockerfile } from '../../frontend/dockerfile.js';
-import { compileDockerfile, type ImageResolver } from '../../frontend/compile.js';
-import { formatPlatform, hostPlatform } from '../../registry/platform.js';
+import type { ImageResolver } from '../../frontend/compile.js';
+import { formatPlatform } from '../../registry/platform.js';
 import { resolveImage } from '../../snapshotter/image-read.js';
 import { ImageNotFoundError } from '../../snapshotter/errors.js';
 import type { Store } from '../../snapshotter/store.js';
@@ -245,19 +244,8 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
     const fileArg = flags.file === '-' ? path.join(fromStdin!.dir, 'Dockerfile') : flags.file;
     const input = await readBuildInput(contextArg, fileArg, io.cwd);
     if (fromStdin) input.displayName = 'Dockerfile';
-    const df = parseDockerfile(input.text, input.displayName);
-    const compiled = await compileDockerfile(df, {
-      file: input.displayName,
-      text: input.text,
-      ...(flags.target !== undefined ? { target: flags.target } : {}),
-      buildArgs: flags.buildArgs,
-      targetPlatform: flags.platforms[0]!,
-      buildPlatform: hostPlatform(),
-      ignorePatterns: input.ignorePatterns,
-      // With --pull the store is not asked: the images are named, unpinned, for the error below.
-      ...(values.pull ? {} : { resolveImage: storeResolver(store) }),
-      noCache: flags.noCache,
-    });
+    // With --pull the store is not asked: the images are named, unpinned, for the error below.
+    const compiled = await compileBuild(input, flags, values.pull ? undefined : storeResolver(store));
     for (const w of compiled.warnings) io.stderr.write(`warning: ${w}\n`);
     plan = { definition: compiled.definition, config: compiled.config, platform: compiled.platform, contextDir: input.contextDir };
   }

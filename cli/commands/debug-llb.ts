@@ -2,11 +2,8 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { buildFlagOptions, readBuildFlags } from '../build-flags.js';
+import { buildFlagOptions, compileBuild, readBuildFlags } from '../build-flags.js';
 import { readBuildInput } from '../../frontend/build-input.js';
-import { parseDockerfile } from '../../frontend/dockerfile.js';
-import { compileDockerfile } from '../../frontend/compile.js';
-import { hostPlatform } from '../../registry/platform.js';
 import { marshalDefinition } from '../../solver/llb/marshal.js';
 import { definitionToJSON } from '../../solver/llb/json.js';
 
@@ -30,17 +27,7 @@ export const debugLlb: Command = {
     const flags = readBuildFlags(values, positionals, io.env, usage);
     if (flags.platforms.length !== 1) throw new UsageError('debug llb compiles for one platform at a time', usage);
     const input = await readBuildInput(flags.context, flags.file, io.cwd);
-    const df = parseDockerfile(input.text, input.displayName);
-    const result = await compileDockerfile(df, {
-      file: input.displayName,
-      text: input.text,
-      ...(flags.target !== undefined ? { target: flags.target } : {}),
-      buildArgs: flags.buildArgs,
-      targetPlatform: flags.platforms[0]!,
-      buildPlatform: hostPlatform(),
-      ignorePatterns: input.ignorePatterns,
-      noCache: flags.noCache,
-    });
+    const result = await compileBuild(input, flags);
     for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
     if (format === 'pb') {
       io.stdout.write(marshalDefinition(result.definition));

@@ -1,7 +1,7 @@
 // `kiln exec`: run a command in a running container.
 import path from 'node:path';
 import type { Command, CliIO } from '../command.js';
-import { UsageError, renderError } from '../errors.js';
+import { UsageError, exiting125OnError } from '../errors.js';
 import { parseLeadingFlags } from '../leading-flags.js';
 import { rootUsage } from '../store-flags.js';
 import { resolveRoot } from '../../snapshotter/root.js';
@@ -74,13 +74,5 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 export const execCommand: Command = {
   passesArgsThrough: true,
   usage,
-  async run(argv, io) {
-    try {
-      return await run(argv, io);
-    } catch (err) {
-      // As docker exec: 125 is kiln's own failure, the command's status otherwise.
-      io.stderr.write(renderError(err));
-      return 125;
-    }
-  },
+  run: exiting125OnError(run),
 };

@@ -1,7 +1,7 @@
 // `kiln run`: create a container from an image and run it, in the foreground or detached (-d).
 import { readFile } from 'node:fs/promises';
 import type { Command, CliIO } from '../command.js';
-import { UsageError, renderError } from '../errors.js';
+import { UsageError, exiting125OnError } from '../errors.js';
 import { parseLeadingFlags } from '../leading-flags.js';
 import { openSnapshots, openStore, rootUsage, snapshotterUsage } from '../store-flags.js';
 import { envEntry, parseBytes, parseEnvFile, parseNumber, parseTmpfs, parseVolume } from '../../runner/command-line.js';
@@ -67,9 +67,6 @@ const options = {
   workdir: { type: 'string', short: 'w' },
   root: { type: 'string' },
 } as const;
-
-/** Docker's exit status for a failure of the tool itself rather than of the command. */
-const KILN_FAILED = 125;
 
 type Values = ReturnType<typeof parseLeadingFlags<typeof options>>['values'];
 
@@ -160,13 +157,5 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 export const runCommand: Command = {
   passesArgsThrough: true,
   usage,
-  async run(argv, io) {
-    try {
-      return await run(argv, io);
-    } catch (err) {
-      // Docker's convention: 125 when the tool itself failed, so a script can tell it from the command's status.
-      io.stderr.write(renderError(err));
-      return KILN_FAILED;
-    }
-  },
+  run: exiting125OnError(run),
 };

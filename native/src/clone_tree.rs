@@ -7,10 +7,9 @@ use napi::{Env, Task};
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
-use crate::file_data::{check, cpath, ctx, DataCopier};
+use crate::file_data::{check, cpath, ctx, set_meta, DataCopier, Meta};
 use std::fs::{self, File};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -110,30 +109,16 @@ impl Cloner {
 /// Owner, xattrs, mode, then times, in that order: chown clears set-id bits and file
 /// capabilities, and every other change would move the times.
 fn apply_metadata(src: &Path, dst: &Path, meta: &fs::Metadata, file: Option<&File>) -> io::Result<()> {
-    let is_link = meta.file_type().is_symlink();
-    let p = cpath(dst)?;
-    // SAFETY: valid NUL-terminated path.
-    check(unsafe { libc::fchownat(libc::AT_FDCWD, p.as_ptr(), meta.uid(), meta.gid(), libc::AT_SYMLINK_NOFOLLOW) })
-        .map_err(|e| ctx(e, "chown", dst))?;
-    copy_xattrs(src, dst)?;
-    if !is_link {
-        // Symlink modes are fixed at 0777 on Linux.
-        let mode = meta.mode() & 0o7777;
-        match file {
-            // SAFETY: open descriptor.
-            Some(f) => check(unsafe { libc::fchmod(f.as_raw_fd(), mode) }),
-            // SAFETY: valid NUL-terminated path.
-            None => check(unsafe { libc::chmod(p.as_ptr(), mode) }),
-        }
-        .map_err(|e| ctx(e, "chmod", dst))?;
-    }
-    let times = [
-        libc::timespec { tv_sec: meta.atime(), tv_nsec: meta.atime_nsec() },
-        libc::timespec { tv_sec: meta.mtime(), tv_nsec: meta.mtime_nsec() },
-    ];
-    // SAFETY: valid path and a two-element timespec array.
-    check(unsafe { libc::utimensat(libc::AT_FDCWD, p.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) })
-        .map_err(|e| ctx(e, "set times on", dst))
+    let m = Meta {
+        uid: meta.uid(),
+        gid: meta.gid(),
+        mode: (!meta.file_type().is_symlink()).then(|| meta.mode()),
+        times: [
+            libc::timespec { tv_sec: meta.atime(), tv_nsec: meta.atime_nsec() },
+            libc::timespec { tv_sec: meta.mtime(), tv_nsec: meta.mtime_nsec() },
+        ],
+    };
+    set_meta(dst, &m, file, || copy_xattrs(src, dst))
 }
 
 fn xattr_names(src: &Path, s: &CString) -> io::Result<Vec<u8>> {
@@ -233,6 +218,7 @@ pub fn clone_tree_js(src: String, dst: String) -> AsyncTask<CloneTreeTask> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsRawFd;
     use std::os::unix::fs::{symlink, PermissionsExt};
 
     fn is_root() -> bool {

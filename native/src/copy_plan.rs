@@ -2,14 +2,13 @@
 //! times): directories made in order, then files and symlinks on all cores, then directory
 //! metadata last, children before parents, since writing into a directory moves its mtime.
 
-use crate::file_data::{check, cpath, ctx, DataCopier};
+use crate::file_data::{ctx, set_meta, DataCopier, Meta};
 use crate::parallel::map_indexed;
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 use std::fs::{self, File};
 use std::io;
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 /// One entry to create.
@@ -64,27 +63,14 @@ fn timespec(ms: f64) -> libc::timespec {
     libc::timespec { tv_sec: ns.div_euclid(1_000_000_000) as libc::time_t, tv_nsec: ns.rem_euclid(1_000_000_000) as libc::c_long }
 }
 
-/// Owner, then mode (chown clears set-id bits), then times; never following a symlink.
-fn set_meta(op: &CopyPlanOp, p: &Path, file: Option<&File>) -> io::Result<()> {
-    let c = cpath(p)?;
-    let is_link = op.kind == "symlink";
-    // SAFETY: valid NUL-terminated path.
-    check(unsafe { libc::fchownat(libc::AT_FDCWD, c.as_ptr(), op.uid, op.gid, libc::AT_SYMLINK_NOFOLLOW) })
-        .map_err(|e| ctx(e, "chown", p))?;
-    if !is_link {
-        let mode = op.mode & 0o7777;
-        match file {
-            // SAFETY: open descriptor.
-            Some(f) => check(unsafe { libc::fchmod(f.as_raw_fd(), mode) }),
-            // SAFETY: valid NUL-terminated path.
-            None => check(unsafe { libc::chmod(c.as_ptr(), mode) }),
-        }
-        .map_err(|e| ctx(e, "chmod", p))?;
-    }
-    let times = [timespec(op.atime_ms), timespec(op.mtime_ms)];
-    // SAFETY: valid path and a two-element timespec array.
-    check(unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) })
-        .map_err(|e| ctx(e, "set times on", p))
+fn set_planned_meta(op: &CopyPlanOp, p: &Path, file: Option<&File>) -> io::Result<()> {
+    let m = Meta {
+        uid: op.uid,
+        gid: op.gid,
+        mode: (op.kind != "symlink").then_some(op.mode),
+        times: [timespec(op.atime_ms), timespec(op.mtime_ms)],
+    };
+    set_meta(p, &m, file, || Ok(()))
 }
 
 fn make_dir(root: &Path, op: &CopyPlanOp, replace: bool) -> io::Result<()> {
@@ -112,12 +98,12 @@ fn make_leaf(root: &Path, op: &CopyPlanOp, replace: bool, data: &DataCopier) -> 
         "file" => {
             let from = PathBuf::from(op.from.as_deref().unwrap_or_default());
             let (file, _) = data.copy(&from, p, op.size.unwrap_or(0.0) as u64)?;
-            set_meta(op, p, Some(&file))
+            set_planned_meta(op, p, Some(&file))
         }
         "symlink" => {
             std::os::unix::fs::symlink(op.link_target.as_deref().unwrap_or_default(), p)
                 .map_err(|e| ctx(e, "create symlink", p))?;
-            set_meta(op, p, None)
+            set_planned_meta(op, p, None)
         }
         other => Err(io::Error::new(io::ErrorKind::InvalidInput, format!("copy plan: unknown kind {other:?} for {}", p.display()))),
     }
@@ -134,7 +120,7 @@ pub fn apply_copy_plan(plan: &CopyPlan) -> io::Result<u32> {
     map_indexed(leaves.len(), |i| make_leaf(root, leaves[i], plan.replace, &data))?;
     for op in dirs.iter().rev() {
         if op.finish.unwrap_or(true) {
-            set_meta(op, Path::new(&op.to), None)?;
+            set_planned_meta(op, Path::new(&op.to), None)?;
         }
     }
     Ok(plan.ops.len() as u32)

@@ -38,6 +38,41 @@ pub fn check(ret: libc::c_int) -> io::Result<()> {
     }
 }
 
+/// The metadata a copied entry gets.
+pub struct Meta {
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Permission bits; None for a symlink, whose mode Linux fixes at 0777.
+    pub mode: Option<u32>,
+    /// Access and modification times.
+    pub times: [libc::timespec; 2],
+}
+
+/// Sets `p`'s owner, then runs `after_chown` (xattrs: chown clears file capabilities), then the
+/// mode (chown also clears set-id bits), then the times, which every other change would move.
+/// Never follows a symlink; `file`, when open, is used for the mode.
+pub fn set_meta(p: &Path, m: &Meta, file: Option<&File>, after_chown: impl FnOnce() -> io::Result<()>) -> io::Result<()> {
+    let c = cpath(p)?;
+    // SAFETY: valid NUL-terminated path.
+    check(unsafe { libc::fchownat(libc::AT_FDCWD, c.as_ptr(), m.uid, m.gid, libc::AT_SYMLINK_NOFOLLOW) })
+        .map_err(|e| ctx(e, "chown", p))?;
+    after_chown()?;
+    if let Some(mode) = m.mode {
+        match file {
+            // SAFETY: open descriptor.
+            Some(f) => check(unsafe { libc::fchmod(f.as_raw_fd(), mode & 0o7777) }),
+            // SAFETY: valid NUL-terminated path.
+            None => check(unsafe { libc::chmod(c.as_ptr(), mode & 0o7777) }),
+        }
+        .map_err(|e| ctx(e, "chmod", p))?;
+    }
+    // SAFETY: valid path and a two-element timespec array.
+    check(unsafe { libc::utimensat(libc::AT_FDCWD, c.as_ptr(), m.times.as_ptr(), libc::AT_SYMLINK_NOFOLLOW) })
+        .map_err(|e| ctx(e, "set times on", p))
+}
+
 /// Errors that mean "this filesystem (pair) cannot do that", not "this file is broken".
 fn fs_lacks_feature(e: &io::Error) -> bool {
     matches!(

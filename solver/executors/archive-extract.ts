@@ -2,25 +2,21 @@
 // magic bytes) is extracted into the destination instead of copied, never writing outside it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { chmod, lchown, link, lstat, lutimes, mkdir, open, rm, symlink } from 'node:fs/promises';
+import { chmod, lchown, link, lstat, lutimes, mkdir, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
+import { readFileHead, sniffCompression, type Compression } from '../../exporter/archive-detect.js';
 import { ArchiveEscapeError } from './errors.js';
 import { isWithin, resolveInRoot } from './root-path.js';
 import type { Owner } from './file-owner.js';
 
-type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
-
 const DECOMPRESSORS: Record<Exclude<Compression, 'none'>, string> = { gzip: 'gzip', bzip2: 'bzip2', xz: 'xz', zstd: 'zstd' };
 
 function compressionOf(head: Buffer): Compression | undefined {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.subarray(0, 3).toString('latin1') === 'BZh') return 'bzip2';
-  if (head.subarray(0, 6).equals(Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]))) return 'xz';
-  if (head.subarray(0, 4).equals(Buffer.from([0x28, 0xb5, 0x2f, 0xfd]))) return 'zstd';
-  return isTarHeader(head) ? 'none' : undefined;
+  const c = sniffCompression(head);
+  return c !== 'none' ? c : isTarHeader(head) ? 'none' : undefined;
 }
 
 /** A ustar/GNU header, or a v7 one whose checksum adds up. */
@@ -32,17 +28,6 @@ function isTarHeader(h: Buffer): boolean {
   let sum = 0;
   for (let i = 0; i < 512; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
   return sum === stored;
-}
-
-async function readHead(file: string, n: number): Promise<Buffer> {
-  const fh = await open(file, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await fh.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await fh.close();
-  }
 }
 
 function decompressed(file: string, compression: Compression): { stream: Readable; child?: ChildProcess } {
@@ -65,7 +50,7 @@ async function firstBytes(stream: Readable, n: number): Promise<Buffer> {
 
 /** The archive's compression when `file` is a tar (possibly compressed); undefined for anything else. */
 export async function archiveCompression(file: string): Promise<Compression | undefined> {
-  const c = compressionOf(await readHead(file, 512));
+  const c = compressionOf(await readFileHead(file, 512));
   if (c === undefined || c === 'none') return c;
   const { stream, child } = decompressed(file, c);
   try {
