@@ -94,7 +94,7 @@ IFS=, read -r -a builder_list <<<"$builders"
 log() { printf '[bench] %s\n' "$*" >&2; }
 command -v hyperfine >/dev/null || { echo "bench/run.sh: hyperfine not found (apt-get install -y hyperfine)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench/run.sh: /usr/bin/time not found (apt-get install -y time)" >&2; exit 1; }
-[ -f "$repo/dist/cli/main.js" ] || { echo "bench/run.sh: kiln is not built; run npx tsc -p tsconfig.json" >&2; exit 1; }
+[ -f "$repo/dist/bundle/main.js" ] || { echo "bench/run.sh: kiln is not built; run npm run build:ts" >&2; exit 1; }
 
 PEERS_DIR=${PEERS_DIR:-/work/shared/peers}
 work=${BENCH_WORK:-$(mktemp -d /var/tmp/kiln-bench.XXXXXX)}

@@ -1,11 +1,12 @@
 // `kiln run -d`: the container's supervisor as a detached node process (its own session, output in
-// the container's log), started from here and run by this same file as its entry point. The
-// starter waits until the container runs, or hears why it could not.
+// the container's log), started from here and run by this same file, compiled, as its entry point
+// (kiln itself may run bundled, so the compiled file is named by path). The starter waits until
+// the container runs, or hears why it could not.
 
 import { fork } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_DIR } from '../native/package-dir.js';
 import { openSnapshotter } from '../snapshotter/snapshots.js';
 import { Store } from '../snapshotter/store.js';
 import { ContainerStore } from './containers.js';
@@ -25,7 +26,7 @@ class DetachedStartError extends Error {
   }
 }
 
-const SELF = fileURLToPath(import.meta.url);
+const SELF = path.join(PACKAGE_DIR, 'dist', 'runner', 'detach.js');
 
 /** Starts the supervisor of recorded container `id` and resolves once its command runs. */
 export async function startDetached(root: string, id: string): Promise<void> {

@@ -1,17 +1,11 @@
 // Where the namespace helper binary (native/helper, built by `npm run build:native`) lives.
 
 import { access, constants } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import path from 'node:path';
+import { PACKAGE_DIR } from '../native/package-dir.js';
 import { HelperMissingError } from './errors.js';
 
-// runner/helper-path.ts and dist/runner/helper-path.js sit one or two levels below the repo root.
-function repoRoot(): string {
-  const dir = path.dirname(fileURLToPath(import.meta.url));
-  return path.basename(path.dirname(dir)) === 'dist' ? path.join(dir, '..', '..') : path.join(dir, '..');
-}
-
-export const HELPER_PATH = path.join(repoRoot(), 'native', 'helper', 'target', 'release', 'kiln-ns');
+export const HELPER_PATH = path.join(PACKAGE_DIR, 'native', 'helper', 'target', 'release', 'kiln-ns');
 
 export async function helperPath(): Promise<string> {
   try {

@@ -4,6 +4,7 @@ import type { Op } from './llb/types.js';
 import type { Store } from '../snapshotter/store.js';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
 import type { Platform } from '../snapshotter/oci.js';
+import type { TreeScan } from '../native/scan-tree.js';
 
 /** A committed snapshot key; null = empty (scratch). */
 export interface OpResult {
@@ -17,6 +18,8 @@ export interface SolveEnv {
   root: string;
   /** The local source named "context" (other local names → error). */
   contextDir: string;
+  /** A walk of contextDir begun before the solve (see startContextScan), so it overlaps compiling. */
+  contextScan?: Promise<TreeScan>;
   /** --secret id → bytes (never written to a layer, cache or log). */
   secrets: Map<string, Buffer>;
   signal: AbortSignal;

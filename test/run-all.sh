@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-npx tsc -p tsconfig.json || { echo "tsc failed"; echo "0 passed, 1 failed"; exit 1; }
+npm run -s build:ts || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

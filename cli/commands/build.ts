@@ -15,6 +15,7 @@ import { resolveImage } from '../../snapshotter/image-read.js';
 import { ImageNotFoundError } from '../../snapshotter/errors.js';
 import type { Store } from '../../snapshotter/store.js';
 import { solve } from '../../solver/solve.js';
+import { startContextScan } from '../../solver/executors/context-files.js';
 import { exportImage } from '../../solver/export-image.js';
 import type { Definition } from '../../solver/llb/types.js';
 import type { ImageConfig, Platform } from '../../snapshotter/oci.js';
@@ -208,6 +209,9 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
   }
   // With --llb the context is optional: a Definition without local sources reads none.
   const flags = readBuildFlags(values, llbFile !== undefined && positionals.length === 0 ? ['.'] : positionals, io.env, usage);
+  // The context's walk starts now and overlaps compiling (not for a context from stdin, which is
+  // not unpacked yet, nor for --llb's implicit '.', which its Definition may never read).
+  const contextScan = flags.context !== '-' && positionals.length > 0 ? startContextScan(path.resolve(io.cwd, flags.context)) : undefined;
   if (flags.platforms.length !== 1) throw new UsageError('kiln build makes one platform at a time for now; pass a single --platform', usage);
   const mode = values.progress as ProgressMode;
   if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress=${values.progress}: use ${PROGRESS_MODES.join(', ')}`, usage);
@@ -267,7 +271,7 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
   try {
     const { result } = await solve(
       plan.definition,
-      { store, snapshotter, root: store.root, contextDir: plan.contextDir, secrets, signal: ctrl.signal, platform: plan.platform, emit: (e) => progress.event(e) },
+      { store, snapshotter, root: store.root, contextDir: plan.contextDir, ...(contextScan ? { contextScan } : {}), secrets, signal: ctrl.signal, platform: plan.platform, emit: (e) => progress.event(e) },
       { noCache: flags.noCache, ...(parallelism !== undefined ? { parallelism } : {}) },
     );
     if (outputs.every((o) => o.type === 'cacheonly')) return 0;

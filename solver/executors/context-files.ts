@@ -33,15 +33,31 @@ interface ContextState {
   keys: KeyMemo;
 }
 
-// One walk of a context per build (the key of the outer map), shared by every local source and
-// by both the cache-key and the run phase of each.
-const builds = new WeakMap<object, Map<string, Promise<ContextState>>>();
+/** What a build knows of its context: the directory, and maybe a walk of it begun early. */
+export interface ContextEnv {
+  contextDir: string;
+  /** From `startContextScan(contextDir)`. */
+  contextScan?: Promise<TreeScan>;
+}
 
-function stateOf(build: object, contextDir: string, cacheDir: string): Promise<ContextState> {
-  let perBuild = builds.get(build);
-  if (!perBuild) builds.set(build, (perBuild = new Map()));
-  let pending = perBuild.get(contextDir);
-  if (!pending) perBuild.set(contextDir, (pending = loadContext(contextDir, cacheDir)));
+/**
+ * Begins the walk of a build's context while the Dockerfile is still being compiled (the walk
+ * runs on the libuv pool); hand the result to the solve as `SolveEnv.contextScan`.
+ */
+export function startContextScan(contextDir: string): Promise<TreeScan> {
+  const scan = scanTreeLazily(contextDir);
+  // A build that fails before it needs the walk must not fail again with the walk's error.
+  scan.catch(() => undefined);
+  return scan;
+}
+
+// One walk of the context per build (the key), shared by every local source and by both the
+// cache-key and the run phase of each.
+const builds = new WeakMap<ContextEnv, Promise<ContextState>>();
+
+function stateOf(build: ContextEnv, cacheDir: string): Promise<ContextState> {
+  let pending = builds.get(build);
+  if (!pending) builds.set(build, (pending = loadContext(build, cacheDir)));
   return pending;
 }
 
@@ -50,14 +66,14 @@ function stateOf(build: object, contextDir: string, cacheDir: string): Promise<C
  * modes, owners, sizes, link targets, content digests; never mtimes). When the context's
  * fingerprint is the one the key was computed for, the recorded key is reused as it is.
  */
-export async function contextKey(build: object, contextDir: string, sel: Selection, cacheDir: string): Promise<string> {
-  const state = await stateOf(build, contextDir, cacheDir);
+export async function contextKey(build: ContextEnv, sel: Selection, cacheDir: string): Promise<string> {
+  const state = await stateOf(build, cacheDir);
   const which = createHash('sha256').update(JSON.stringify([sel.includes, sel.excludes, sel.followPaths])).digest('hex');
   if (state.keys.fingerprint === state.scan.fingerprint && state.keys.keys[which]) return state.keys.keys[which];
-  const key = checksum(await selectContext(build, contextDir, sel, cacheDir));
+  const key = checksum(await selectContext(build, sel, cacheDir));
   if (state.keys.fingerprint !== state.scan.fingerprint) state.keys = { fingerprint: state.scan.fingerprint, keys: {} };
   state.keys.keys[which] = key;
-  await writeKeyMemo(state.keysFile, contextDir, state.keys);
+  await writeKeyMemo(state.keysFile, build.contextDir, state.keys);
   return key;
 }
 
@@ -68,8 +84,9 @@ function checksum(list: ContextEntry[]): string {
 }
 
 /** The entries the selection keeps, sorted by path, parents before children, files with digests. */
-export async function selectContext(build: object, contextDir: string, sel: Selection, cacheDir: string): Promise<ContextEntry[]> {
-  const state = await stateOf(build, contextDir, cacheDir);
+export async function selectContext(build: ContextEnv, sel: Selection, cacheDir: string): Promise<ContextEntry[]> {
+  const { contextDir } = build;
+  const state = await stateOf(build, cacheDir);
   const entries = state.scan.entries() as ContextEntry[];
   const records = await (state.records ??= readRecords(state.cacheFile, contextDir));
   const includes = [...sel.includes, ...(await followedTargets(contextDir, sel.followPaths))];
@@ -97,10 +114,10 @@ export async function selectContext(build: object, contextDir: string, sel: Sele
   return picked;
 }
 
-async function loadContext(contextDir: string, cacheDir: string): Promise<ContextState> {
+async function loadContext({ contextDir, contextScan }: ContextEnv, cacheDir: string): Promise<ContextState> {
   const base = path.join(cacheDir, createHash('sha256').update(contextDir).digest('hex').slice(0, 32));
   const keysFile = `${base}.keys.json`;
-  const [scan, keys] = await Promise.all([scanTreeLazily(contextDir), readKeyMemo(keysFile, contextDir)]);
+  const [scan, keys] = await Promise.all([contextScan ?? scanTreeLazily(contextDir), readKeyMemo(keysFile, contextDir)]);
   return { scan, cacheFile: `${base}.json`, keysFile, keys };
 }
 

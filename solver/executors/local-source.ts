@@ -37,10 +37,10 @@ const cacheDir = (env: SolveEnv) => path.join(env.root, 'cache', 'context');
 
 export const localSource: OpExecutor = {
   async contentKey(v, env) {
-    return contextKey(env, env.contextDir, selection(v), cacheDir(env));
+    return contextKey(env, selection(v), cacheDir(env));
   },
   async run(v, _inputs, env) {
-    const list = await selectContext(env, env.contextDir, selection(v), cacheDir(env));
+    const list = await selectContext(env, selection(v), cacheDir(env));
     const work = new SnapshotWork(env.snapshotter, v.digest);
     const keep = new Set<string>();
     try {

@@ -1,13 +1,13 @@
 // Loads ops.proto with protobufjs and hands out its message types, for the codec to walk.
 //
-// The .proto is read from the source tree at run time (dist/solver/llb/schema.js sits three
-// levels below the repo root), so one file is both our schema and what protoc decodes with.
+// The .proto is read from the source tree at run time, so one file is both our schema and what
+// protoc decodes with.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { PACKAGE_DIR } from '../../native/package-dir.js';
 
-export const PROTO_PATH = path.resolve(fileURLToPath(import.meta.url), '../../../../solver/llb/ops.proto');
+export const PROTO_PATH = path.join(PACKAGE_DIR, 'solver', 'llb', 'ops.proto');
 
 function loadRoot(): protobuf.Root {
   // keepCase: the codec maps proto names to our property names itself (see codec.ts).
