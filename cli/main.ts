@@ -41,5 +41,14 @@ export async function main(argv: string[], io: CliIO = defaultIO()): Promise<num
 }
 
 function defaultIO(): CliIO {
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() };
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // Opening stdin costs a few milliseconds, and most commands never read it.
+    get stdin() {
+      return process.stdin;
+    },
+    env: process.env,
+    cwd: process.cwd(),
+  };
 }

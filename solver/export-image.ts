@@ -40,14 +40,14 @@ export async function exportImage(store: Store, snapshotter: Snapshotter, result
   const lease = opts.lease ?? (await store.leases.create({ expiresInMs: 60 * 60 * 1000 }));
   try {
     emit({ type: 'export.start', what: 'exporting layers', time: Date.now() });
-    const created = opts.sourceDateEpoch !== undefined ? new Date(opts.sourceDateEpoch * 1000).toISOString() : new Date().toISOString();
     const chain = await snapshotChain(snapshotter, result.snapshot);
+    const times: ImageTimes = opts.sourceDateEpoch !== undefined ? { epoch: new Date(opts.sourceDateEpoch * 1000).toISOString() } : { layers: chain.map((s) => s.created) };
     const index = await LayerIndex.open(store.root);
     const known = chain.map((snap) => parseLabel(snap.labels[LAYER_LABEL]) ?? index.get(snap.key, snap.created, opts.sourceDateEpoch));
     // Blobs join the lease before they are checked or written, so a GC running meanwhile cannot
     // take them. A cached build knows every layer, and so its config and manifest, up front: all
     // of them go in one record write.
-    let image = known.every((l): l is LayerLabel => l !== undefined) ? imageBlobs(opts.config, known, created) : undefined;
+    let image = known.every((l): l is LayerLabel => l !== undefined) ? imageBlobs(opts.config, known, times) : undefined;
     await store.leases.add(lease, ...known.flatMap((l) => (l ? [blobResource(l.digest)] : [])), ...(image ? image.resources : []));
     const present = await Promise.all(known.map((l) => (l ? store.content.has(l.digest) : false)));
     const layers: LayerLabel[] = [];
@@ -55,7 +55,7 @@ export async function exportImage(store: Store, snapshotter: Snapshotter, result
     emit({ type: 'export.done', what: 'exporting layers', time: Date.now() });
 
     if (!image || layers.some((l, i) => l !== known[i])) {
-      image = imageBlobs(opts.config, layers, created);
+      image = imageBlobs(opts.config, layers, times);
       await store.leases.add(lease, ...image.resources);
     }
     const { config, configJson, manifestJson } = image;
@@ -88,8 +88,8 @@ interface ImageBlobs {
   resources: LeaseResource[];
 }
 
-function imageBlobs(base: ImageConfig, layers: LayerLabel[], created: string): ImageBlobs {
-  const config = imageConfig(base, layers, created);
+function imageBlobs(base: ImageConfig, layers: LayerLabel[], times: ImageTimes): ImageBlobs {
+  const config = imageConfig(base, layers, times);
   const configJson = configBlob(config);
   const manifestJson = manifestBlob(configJson.descriptor, layers);
   return { config, configJson, manifestJson, resources: [blobResource(configJson.descriptor.digest), blobResource(manifestJson.descriptor.digest)] };
@@ -143,27 +143,57 @@ function parseLabel(text: string | undefined): LayerLabel | undefined {
   return undefined;
 }
 
+/** SOURCE_DATE_EPOCH for every time, or else the commit time of each layer's snapshot. */
+export type ImageTimes = { epoch: string } | { layers: string[] };
+
 /**
  * The frontend's config with the layers the export made. History entries that claim a layer are
  * matched to the layers in order; entries beyond the layers become empty, and layers beyond the
  * entries get one of their own, so tools that pair history with layers (docker history) line up.
+ *
+ * Times follow BuildKit's exporter: without SOURCE_DATE_EPOCH a new layer's entry gets the time
+ * its snapshot was made, an empty entry the time of the layer entry before it (the first new
+ * layer's, when none is before), and the image the last entry's. So a rebuild that reuses every
+ * cached step yields the same image, digest included, while any step that re-runs moves the time.
  */
-export function imageConfig(base: ImageConfig, layers: LayerLabel[], created: string): ImageConfig {
+export function imageConfig(base: ImageConfig, layers: LayerLabel[], times: ImageTimes): ImageConfig {
   const config = structuredClone(base);
-  config.created = created;
   config.rootfs = { type: 'layers', diff_ids: layers.map((l) => l.diffId) };
   const history: HistoryEntry[] = [];
   let used = 0;
   for (const entry of config.history ?? []) {
     const e: HistoryEntry = { ...entry };
-    if (e.created === undefined) e.created = created;
     if (!e.empty_layer) {
-      if (used < layers.length) used++;
-      else e.empty_layer = true;
+      if (used < layers.length) {
+        if (e.created === undefined && 'layers' in times) e.created = times.layers[used];
+        used++;
+      } else e.empty_layer = true;
     }
     history.push(e);
   }
-  for (; used < layers.length; used++) history.push({ created, created_by: 'kiln: layer without a history entry', comment: 'kiln' });
+  for (; used < layers.length; used++) history.push({ ...('layers' in times ? { created: times.layers[used] } : {}), created_by: 'kiln: layer without a history entry', comment: 'kiln' });
+  if ('epoch' in times) {
+    for (const e of history) e.created ??= times.epoch;
+    config.created = times.epoch;
+  } else {
+    fillEmptyEntryTimes(history);
+    config.created = history.at(-1)?.created ?? new Date().toISOString();
+  }
   config.history = history;
   return config;
+}
+
+/**
+ * Entries still without a time (metadata steps) take the time of the newest layer entry before
+ * them, counting only the build's own layers; before the first of those, the first one's. An image
+ * with no new layer takes its base's last time.
+ */
+function fillEmptyEntryTimes(history: HistoryEntry[]): void {
+  const firstUntimed = history.findIndex((e) => e.created === undefined);
+  if (firstUntimed < 0) return;
+  let last = history.slice(firstUntimed).find((e) => e.created !== undefined)?.created ?? history.slice(0, firstUntimed).at(-1)?.created;
+  for (const e of history.slice(firstUntimed)) {
+    if (e.created === undefined) e.created = last;
+    else last = e.created;
+  }
 }

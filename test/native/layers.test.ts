@@ -168,7 +168,8 @@ async function snapshot(root: string, opts: { dirTimes?: boolean } = {}): Promis
         if (first === undefined) inodes.set(st.ino, r);
         group = ` linked:${first ?? r}`;
       }
-      const showTime = !st.isDirectory() || opts.dirTimes !== false;
+      // A whiteout is a marker: overlay stamps it when the file is deleted, apply when it lands.
+      const showTime = !whiteout && (!st.isDirectory() || opts.dirTimes !== false);
       const time = showTime && !st.isSymbolicLink() ? ` t=${Math.floor(st.mtimeMs / 1000)}` : '';
       out.set(r, `${kind} ${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid}${time} [${x}]${group}`);
       if (st.isDirectory()) await walk(abs, r);

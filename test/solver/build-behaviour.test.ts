@@ -164,6 +164,34 @@ test('cache: a rebuild is all cached; an edit re-runs exactly its dependants; ig
   assert.equal(await inImage('cache-test', 'cat /out/v'), 'v=2\n', 'RUN saw the ARG in its environment');
 });
 
+test('without SOURCE_DATE_EPOCH, a fully cached rebuild gives the same image and an edit a later one', async () => {
+  const ctx = await context('times', {
+    Dockerfile: 'FROM kiln.local/busybox\nENV A=1\nCOPY a.txt /a.txt\nCMD ["cat", "/a.txt"]\n',
+    'a.txt': 'one\n',
+  });
+  const { SOURCE_DATE_EPOCH: _, ...noEpoch } = env;
+  const buildNow = async () => {
+    const r = await runKiln(['build', '--progress', 'plain', '--root', root, '-t', 'times-test', ctx], { env: noEpoch });
+    assert.equal(r.code, 0, r.stderr);
+    const inspected = JSON.parse((await runKiln(['inspect', '--root', root, 'times-test'])).stdout.toString()) as { Config: { created: string; history: { created: string; created_by?: string }[] } };
+    const config = inspected.Config;
+    return { digest: r.stdout.toString().trim(), config };
+  };
+  const first = await buildNow();
+  await new Promise((r) => setTimeout(r, 20));
+  const again = await buildNow();
+  assert.equal(again.digest, first.digest, 'nothing re-ran, so nothing in the image changed');
+
+  await writeFile(path.join(ctx, 'a.txt'), 'two\n');
+  const edited = await buildNow();
+  assert.notEqual(edited.digest, first.digest);
+  const copy = edited.config.history.find((h) => h.created_by?.includes('COPY a.txt'))!;
+  const envStep = edited.config.history.find((h) => h.created_by?.includes('ENV A=1'))!;
+  assert.ok(copy.created > first.config.created, `the re-run COPY is newer (${copy.created} vs ${first.config.created})`);
+  assert.equal(envStep.created, copy.created, 'a metadata step takes the first new layer\'s time');
+  assert.equal(edited.config.created, copy.created, "the image's time is its last entry's");
+});
+
 /** Every regular file under `dir`, gzip and zstd blobs decompressed. */
 async function* filesUnder(d: string): AsyncGenerator<{ file: string; bytes: Buffer }> {
   for (const entry of await readdir(d, { withFileTypes: true })) {
