@@ -40,7 +40,8 @@ Options:
       --secret id=ID,src=PATH|env=VAR
                            expose a secret to RUN --mount=type=secret (repeatable)
       --label K=V          set an image label (repeatable)
-      --progress MODE      auto, tty, plain or rawjson (default: auto)
+      --progress MODE      auto, tty, plain, rawjson or quiet (default: auto)
+  -q, --quiet              no progress output (--progress quiet): stdout gets only the digest
   -o, --output SPEC        where the result goes (repeatable), as buildx:
                              type=image[,name=N[,N…]]    the local store (the default, under the -t names)
                              type=oci,dest=FILE.tar      an OCI layout tar (dest=- for stdout)
@@ -189,7 +190,8 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
       tag: { type: 'string', short: 't', multiple: true },
       secret: { type: 'string', multiple: true },
       label: { type: 'string', multiple: true },
-      progress: { type: 'string', default: 'auto' },
+      progress: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
       iidfile: { type: 'string' },
       parallelism: { type: 'string' },
       output: { type: 'string', short: 'o', multiple: true },
@@ -213,7 +215,8 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
   // not unpacked yet, nor for --llb's implicit '.', which its Definition may never read).
   const contextScan = flags.context !== '-' && positionals.length > 0 ? startContextScan(path.resolve(io.cwd, flags.context)) : undefined;
   if (flags.platforms.length !== 1) throw new UsageError('kiln build makes one platform at a time for now; pass a single --platform', usage);
-  const mode = values.progress as ProgressMode;
+  if (values.quiet && values.progress !== undefined && values.progress !== 'quiet') throw new UsageError(`--quiet and --progress=${values.progress} disagree; give one of them`, usage);
+  const mode = (values.quiet ? 'quiet' : values.progress ?? 'auto') as ProgressMode;
   if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress=${values.progress}: use ${PROGRESS_MODES.join(', ')}`, usage);
   let parallelism: number | undefined;
   if (values.parallelism !== undefined) {

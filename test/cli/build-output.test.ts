@@ -208,6 +208,17 @@ test('--llb: the pb from kiln debug llb builds the same layers as the Dockerfile
   assert.equal(bare.os, 'linux');
 });
 
+test('-q prints the digest and nothing else; -q with another --progress is refused', async () => {
+  const loud = await built(['-t', 'quiet-test', ctx]);
+  const quiet = await runKiln(['build', '--root', root, '-q', '-t', 'quiet-test', ctx], { env, cwd: dir });
+  assert.equal(quiet.code, 0, quiet.stderr);
+  assert.equal(quiet.stderr, '');
+  assert.equal(quiet.stdout.toString(), `${loud}\n`);
+  const both = await build(['-q', ctx]);
+  assert.equal(both.code, 1);
+  assert.match(both.stderr, /^error: --quiet and --progress=plain disagree; give one of them/);
+});
+
 test('user errors are one line naming the flag', async () => {
   const cases: [string[], RegExp][] = [
     [['-o', 'type=foo', ctx], /^error: --output type=foo: unknown type 'foo'/],
