@@ -15,6 +15,12 @@ const BLOCK: usize = 1 << 20;
 const WINDOW: usize = 32 * 1024;
 /// The level Docker writes (and flate2's default).
 const LEVEL: u32 = 6;
+/// Probes that decide whether a block is already compressed (see `level_for`).
+const PROBE: usize = 64 * 1024;
+/// Below this many bits of entropy per byte, a block is worth deflating without a probe.
+const HIGH_ENTROPY: f64 = 7.99;
+/// A probe that deflates to more than this share of its input found nothing worth the search.
+const NO_GAIN: f64 = 0.99;
 /// Exactly what flate2's `GzEncoder` writes at level 6: no name, mtime 0, XFL 0, OS unknown.
 const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
 
@@ -33,7 +39,7 @@ struct Done {
 /// Deflates one block; all but the last end with a sync flush, so the raw pieces concatenate
 /// into one valid deflate stream.
 fn deflate(data: &[u8], dict: &[u8], last: bool) -> io::Result<Done> {
-    let mut z = Compress::new(Compression::new(LEVEL), false);
+    let mut z = Compress::new(Compression::new(level_for(data)), false);
     if !dict.is_empty() {
         z.set_dictionary(dict).map_err(io::Error::other)?;
     }
@@ -57,6 +63,42 @@ fn deflate(data: &[u8], dict: &[u8], last: bool) -> io::Result<Done> {
     let mut crc = Crc::new();
     crc.update(data);
     Ok(Done { deflated, crc })
+}
+
+/// 0 (stored) for a block of already-compressed or random bytes, else `LEVEL`. Level 6 searches
+/// such a block at about 30 MB/s per core and gains nothing (often it adds bytes); stored costs a
+/// copy. Both tests read only the block, so the choice (and the output) stays deterministic: the
+/// byte entropy of a sample must be near 8 bits, and level-1 probes at the start, middle and end
+/// must all fail to shrink, which catches the repeats entropy cannot see.
+fn level_for(data: &[u8]) -> u32 {
+    if data.len() < 4 * PROBE || sampled_entropy(data) < HIGH_ENTROPY {
+        return LEVEL;
+    }
+    let starts = [0, (data.len() - PROBE) / 2, data.len() - PROBE];
+    let shrinks = starts.iter().any(|&at| {
+        let mut z = Compress::new(Compression::new(1), false);
+        let mut out = Vec::with_capacity(PROBE + PROBE / 8);
+        let failed = z.compress_vec(&data[at..at + PROBE], &mut out, FlushCompress::Finish).is_err();
+        failed || (out.len() as f64) < NO_GAIN * PROBE as f64
+    });
+    if shrinks {
+        LEVEL
+    } else {
+        0
+    }
+}
+
+/// Shannon entropy, in bits per byte, of every 16th byte: enough samples to tell uniform bytes
+/// from anything deflate can use, at a sixteenth of the cost of a full count.
+fn sampled_entropy(data: &[u8]) -> f64 {
+    let mut counts = [0u32; 256];
+    let mut n = 0u32;
+    for &b in data.iter().step_by(16) {
+        counts[b as usize] += 1;
+        n += 1;
+    }
+    let n = f64::from(n);
+    counts.iter().filter(|&&c| c > 0).map(|&c| -(f64::from(c) / n) * (f64::from(c) / n).log2()).sum()
 }
 
 /// Worker threads; block `n` goes to worker `n % workers`, so each worker's results come back
@@ -281,6 +323,25 @@ mod tests {
                 assert_eq!(&gz[..10], &HEADER);
             }
         }
+    }
+
+    #[test]
+    fn incompressible_blocks_are_stored_and_the_rest_deflated() {
+        let noise = random(BLOCK, 7);
+        assert_eq!(level_for(&noise), 0);
+        assert_eq!(level_for(&compressible(BLOCK)), LEVEL);
+        // Uniform bytes that repeat within deflate's window: entropy cannot tell, the probes can.
+        let repeats: Vec<u8> = noise[..30_001].iter().copied().cycle().take(BLOCK).collect();
+        assert!(sampled_entropy(&repeats) >= HIGH_ENTROPY);
+        assert_eq!(level_for(&repeats), LEVEL);
+        // Random data then text: the last probe finds the text.
+        let mut mixed = noise[..BLOCK - 100 * 1024].to_vec();
+        mixed.extend_from_slice(&compressible(100 * 1024));
+        assert_eq!(level_for(&mixed), LEVEL);
+        let data = random(3 * BLOCK, 8);
+        let gz = gzip(&data, 2, 65536);
+        assert!(gz.len() < data.len() + data.len() / 1000, "stored, not expanded: {} for {}", gz.len(), data.len());
+        assert_eq!(gunzip(&gz), data);
     }
 
     #[test]
