@@ -52,6 +52,27 @@ export class CacheIndex {
     return entry.results.map((snapshot) => ({ snapshot }));
   }
 
+  /**
+   * Drops the entries whose snapshots are gone (removed by a prune), which would only ever miss,
+   * so the index does not keep growing with dead keys. Returns how many were dropped.
+   */
+  async forgetMissing(snapshotter: Snapshotter): Promise<number> {
+    const live = new Set((await snapshotter.list()).filter((s) => s.kind === 'committed').map((s) => s.key));
+    const alive = (e: CacheEntry) => e.results.every((snap) => snap === null || live.has(snap));
+    if (Object.values(this.entries).every(alive)) return 0;
+    let dropped = 0;
+    // A build that recorded meanwhile committed its snapshots first, so it cannot be dropped here.
+    this.entries = await updateRecordFile(this.root, this.file, indexFile, (data) => {
+      for (const [key, entry] of Object.entries(data.entries)) {
+        if (alive(entry)) continue;
+        delete data.entries[key];
+        dropped++;
+      }
+      return { ...data.entries };
+    });
+    return dropped;
+  }
+
   /** Records a vertex's results; a concurrent build's entries written meanwhile are kept. */
   async record(key: string, results: OpResult[]): Promise<void> {
     const entry: CacheEntry = { results: results.map((r) => r.snapshot), created: new Date().toISOString() };

@@ -7,6 +7,7 @@ import { UsageError } from '../errors.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 import { collectGarbage } from '../../snapshotter/gc.js';
 import { openSnapshotter } from '../../snapshotter/snapshots.js';
+import { CacheIndex } from '../../solver/cache-index.js';
 
 const usage = `Usage: kiln prune [OPTIONS]
 
@@ -23,7 +24,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const hasSnapshots = await stat(path.join(store.root, 'snapshots')).then(() => true, () => false);
   const snapshots = hasSnapshots ? await openSnapshotter(store.root) : undefined;
   const r = await collectGarbage(store, snapshots && { snapshots });
-  io.stdout.write(`Deleted ${r.blobs} blobs, ${r.snapshots} snapshots; freed ${(r.bytes / 1e6).toFixed(1)} MB\n`);
+  const forgotten = snapshots ? await (await CacheIndex.open(store.root)).forgetMissing(snapshots) : 0;
+  io.stdout.write(`Deleted ${r.blobs} blobs, ${r.snapshots} snapshots, ${forgotten} build cache records; freed ${(r.bytes / 1e6).toFixed(1)} MB\n`);
   return 0;
 }
 

@@ -165,7 +165,7 @@ test('rmi untags by name; by ID it refuses several names without -f; blobs wait 
 
   const pruned = await kiln(root, 'prune');
   assert.equal(pruned.code, 0, pruned.stderr);
-  assert.equal(pruned.stdout, 'Deleted 4 blobs, 0 snapshots; freed 3.2 MB\n');
+  assert.equal(pruned.stdout, 'Deleted 4 blobs, 0 snapshots, 0 build cache records; freed 3.2 MB\n');
   for (const d of busybox.blobs) assert.equal(await store.content.has(d), false);
   assert.equal((await kiln(root, 'images', '-q')).stdout.trim().split('\n').length, 1, 'the other image is untouched');
 });
@@ -175,7 +175,7 @@ test('prune removes a dead writer’s temp file and keeps every blob of a record
   await writeFile(path.join(root, 'ingest', '1.1-0123abcd'), randomBytes(2_500_000));
   const r = await kiln(root, 'prune');
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, 'Deleted 0 blobs, 0 snapshots; freed 2.5 MB\n');
+  assert.equal(r.stdout, 'Deleted 0 blobs, 0 snapshots, 0 build cache records; freed 2.5 MB\n');
   assert.deepEqual(await readdir(path.join(root, 'ingest')), []);
   for (const d of [indexDigest, ...amd.blobs, ...arm.blobs]) assert.equal(await store.content.has(d), true);
 });

@@ -418,3 +418,22 @@ test('COPY and ADD lay files out as Docker does', async () => {
     ].join('\n'),
   );
 });
+
+test('kiln prune forgets the build cache records whose snapshots it removed; the next build re-runs them', async () => {
+  const ctx = await context('prune', {
+    Dockerfile: 'FROM kiln.local/busybox AS work\nCOPY in.txt /in.txt\nRUN cp /in.txt /out.txt\nFROM kiln.local/busybox\nCOPY --from=work /out.txt /\n',
+    'in.txt': 'pruned\n',
+  });
+  await mustBuild(ctx, '-t', 'prune-test');
+  const indexFile = path.join(root, 'cache', 'index.json');
+  const keys = async () => Object.keys((JSON.parse(await readFile(indexFile, 'utf8')) as { entries: object }).entries);
+  const before = await keys();
+  const pruned = await runKiln(['prune', '--root', root]);
+  assert.equal(pruned.code, 0, pruned.stderr);
+  const forgotten = Number(/, (\d+) build cache records;/.exec(pruned.stdout.toString())?.[1]);
+  assert.ok(forgotten > 0, pruned.stdout.toString());
+  assert.equal((await keys()).length, before.length - forgotten);
+  const again = await mustBuild(ctx, '-t', 'prune-test');
+  assert.ok(named(again, 'vertex.start').includes('[work 3/3] RUN cp /in.txt /out.txt'), 'the stage whose snapshots were pruned ran again');
+  assert.equal(await inImage('prune-test', 'cat /out.txt'), 'pruned\n');
+});
