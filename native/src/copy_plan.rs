@@ -85,15 +85,28 @@ fn make_dir(root: &Path, op: &CopyPlanOp, replace: bool) -> io::Result<()> {
     fs::create_dir(p).map_err(|e| ctx(e, "create", p))
 }
 
+/// Creates a file or symlink entry; only when something is already at its path (rare: most
+/// plans fill fresh snapshots) is that looked at, refused or removed, and the entry made again.
 fn make_leaf(root: &Path, op: &CopyPlanOp, replace: bool, data: &DataCopier) -> io::Result<()> {
     let p = Path::new(&op.to);
-    match fs::symlink_metadata(p) {
-        Ok(m) if m.is_dir() && !replace => return Err(conflict(root, p, "directory", "a non-directory")),
-        Ok(m) if m.is_dir() => fs::remove_dir_all(p).map_err(|e| ctx(e, "remove", p))?,
-        Ok(_) => fs::remove_file(p).map_err(|e| ctx(e, "remove", p))?,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(ctx(e, "stat", p)),
+    match create_leaf(op, p, data) {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let m = fs::symlink_metadata(p).map_err(|e| ctx(e, "stat", p))?;
+            if m.is_dir() && !replace {
+                return Err(conflict(root, p, "directory", "a non-directory"));
+            }
+            if m.is_dir() {
+                fs::remove_dir_all(p).map_err(|e| ctx(e, "remove", p))?;
+            } else {
+                fs::remove_file(p).map_err(|e| ctx(e, "remove", p))?;
+            }
+            create_leaf(op, p, data)
+        }
+        done => done,
     }
+}
+
+fn create_leaf(op: &CopyPlanOp, p: &Path, data: &DataCopier) -> io::Result<()> {
     match op.kind.as_str() {
         "file" => {
             let from = PathBuf::from(op.from.as_deref().unwrap_or_default());
