@@ -95,6 +95,30 @@ fn fs_lacks_feature(e: &io::Error) -> bool {
     )
 }
 
+/// Repeats an in-kernel copy call (given how many bytes to move) until `left` is 0; returns true
+/// if the source ended first. When the pair turns out unsupported, `unsupported` is set for every
+/// later file and what is left stays for the next way.
+fn kernel_copy(unsupported: &AtomicBool, left: &mut u64, dst: &Path, call: impl Fn(usize) -> isize) -> io::Result<bool> {
+    while !unsupported.load(Ordering::Relaxed) && *left > 0 {
+        let n = call((*left).min(1 << 30) as usize);
+        if n < 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() == Some(libc::EINTR) {
+                continue;
+            }
+            if !fs_lacks_feature(&e) {
+                return Err(ctx(e, "copy", dst));
+            }
+            unsupported.store(true, Ordering::Relaxed);
+        } else if n == 0 {
+            return Ok(true);
+        } else {
+            *left -= n as u64;
+        }
+    }
+    Ok(false)
+}
+
 impl DataCopier {
     /// Creates `dst` (which must not exist; mode 0600 until the caller sets the real one) with
     /// `src`'s bytes. Returns the open target and whether its data was reflinked.
@@ -122,51 +146,16 @@ impl DataCopier {
             self.reflink_unsupported.store(true, Ordering::Relaxed);
         }
         let mut left = len;
-        while !self.copy_range_unsupported.load(Ordering::Relaxed) && left > 0 {
-            // SAFETY: both descriptors are open; null offsets use and advance the file positions.
-            let n = unsafe {
-                libc::copy_file_range(
-                    from.as_raw_fd(),
-                    std::ptr::null_mut(),
-                    to.as_raw_fd(),
-                    std::ptr::null_mut(),
-                    left.min(1 << 30) as usize,
-                    0,
-                )
-            };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.raw_os_error() == Some(libc::EINTR) {
-                    continue;
-                }
-                if !fs_lacks_feature(&e) {
-                    return Err(ctx(e, "copy", dst));
-                }
-                self.copy_range_unsupported.store(true, Ordering::Relaxed);
-            } else if n == 0 {
-                // The file shrank under us: keep what is there.
-                return Ok((to, false));
-            } else {
-                left -= n as u64;
-            }
-        }
-        while !self.sendfile_unsupported.load(Ordering::Relaxed) && left > 0 {
-            // SAFETY: both descriptors are open; a null offset uses and advances the source position.
-            let n = unsafe { libc::sendfile(to.as_raw_fd(), from.as_raw_fd(), std::ptr::null_mut(), left.min(1 << 30) as usize) };
-            if n < 0 {
-                let e = io::Error::last_os_error();
-                if e.raw_os_error() == Some(libc::EINTR) {
-                    continue;
-                }
-                if !fs_lacks_feature(&e) {
-                    return Err(ctx(e, "copy", dst));
-                }
-                self.sendfile_unsupported.store(true, Ordering::Relaxed);
-            } else if n == 0 {
-                return Ok((to, false));
-            } else {
-                left -= n as u64;
-            }
+        let (from_fd, to_fd) = (from.as_raw_fd(), to.as_raw_fd());
+        // SAFETY (both calls): the descriptors are open; null offsets use and advance the file positions.
+        let ended = kernel_copy(&self.copy_range_unsupported, &mut left, dst, |n| unsafe {
+            libc::copy_file_range(from_fd, std::ptr::null_mut(), to_fd, std::ptr::null_mut(), n, 0)
+        })? || kernel_copy(&self.sendfile_unsupported, &mut left, dst, |n| unsafe {
+            libc::sendfile(to_fd, from_fd, std::ptr::null_mut(), n)
+        })?;
+        if ended {
+            // The file shrank under us: keep what is there.
+            return Ok((to, false));
         }
         if left > 0 {
             let mut buf = vec![0u8; (left.min(1 << 20)) as usize];
