@@ -5,6 +5,7 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
 use sha2::{Digest, Sha256};
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
@@ -21,22 +22,27 @@ pub struct FileDigest {
     pub size: u64,
 }
 
+thread_local! {
+    // One read buffer per thread, reused: allocating 1 MiB per file costs a fresh mapping, its
+    // page faults and its unmapping, which for 20 000 small files took longer than the hashing.
+    static BUF: RefCell<Vec<u8>> = RefCell::new(vec![0u8; CHUNK]);
+}
+
 /// Hashes a file by streaming it, so memory stays flat whatever its size.
 pub fn sha256_path(path: &Path) -> io::Result<FileDigest> {
     let mut file = File::open(path)?;
     let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
     let mut size = 0u64;
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
+    BUF.with_borrow_mut(|buf| loop {
+        let n = match file.read(buf) {
+            Ok(0) => return Ok(()),
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(e),
         };
         hasher.update(&buf[..n]);
         size += n as u64;
-    }
+    })?;
     Ok(FileDigest { digest: format!("sha256:{}", hex::encode(hasher.finalize())), size })
 }
 
