@@ -50,6 +50,9 @@ pub struct CopyPlan {
     pub replace: bool,
 }
 
+/// Leaves one thread takes at a time.
+const LEAF_RUN: usize = 64;
+
 fn shown(root: &Path, p: &Path) -> String {
     format!("/{}", p.strip_prefix(root).unwrap_or(p).display())
 }
@@ -130,7 +133,10 @@ pub fn apply_copy_plan(plan: &CopyPlan) -> io::Result<u32> {
         make_dir(root, op, plan.replace)?;
     }
     let data = DataCopier::default();
-    map_indexed(leaves.len(), |i| make_leaf(root, leaves[i], plan.replace, &data))?;
+    // Runs of neighbouring leaves (plans are in path order, so mostly one directory's) go to one
+    // thread: two threads creating entries in the same directory wait on its lock in turn.
+    let runs: Vec<&[&CopyPlanOp]> = leaves.chunks(LEAF_RUN).collect();
+    map_indexed(runs.len(), |i| runs[i].iter().try_for_each(|op| make_leaf(root, op, plan.replace, &data)))?;
     for op in dirs.iter().rev() {
         if op.finish.unwrap_or(true) {
             set_planned_meta(op, Path::new(&op.to), None)?;
