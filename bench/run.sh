@@ -63,10 +63,11 @@ restore() {
   mv "$work/ctx/$1/ctx/$t.new" "$work/ctx/$1/ctx/$t"
 }
 
-# hyperfine re-enters this script for its --prepare steps.
+# hyperfine re-enters this script for its --prepare steps. Each ends with sync: the gigabytes an
+# earlier run (or context) wrote are flushed before the clock starts, not during the next run.
 case ${1:-} in
-  _reset) work=$4; reset "$2" "$3"; exit 0 ;;
-  _edit) work=$3; edit "$2"; exit 0 ;;
+  _reset) work=$4; reset "$2" "$3"; sync; exit 0 ;;
+  _edit) work=$3; edit "$2"; sync; exit 0 ;;
 esac
 
 # ---------------------------------------------------------------- arguments
@@ -94,7 +95,7 @@ IFS=, read -r -a builder_list <<<"$builders"
 log() { printf '[bench] %s\n' "$*" >&2; }
 command -v hyperfine >/dev/null || { echo "bench/run.sh: hyperfine not found (apt-get install -y hyperfine)" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "bench/run.sh: /usr/bin/time not found (apt-get install -y time)" >&2; exit 1; }
-[ -f "$repo/dist/bundle/main.js" ] || { echo "bench/run.sh: kiln is not built; run npm run build:ts" >&2; exit 1; }
+[ -f "$repo/dist/kiln.cjs" ] || { echo "bench/run.sh: kiln is not built; run npm run build:ts" >&2; exit 1; }
 
 PEERS_DIR=${PEERS_DIR:-/work/shared/peers}
 work=${BENCH_WORK:-$(mktemp -d /var/tmp/kiln-bench.XXXXXX)}
@@ -158,7 +159,7 @@ rss() {
 for c in "${ctx_list[@]}"; do
   for b in "${available[@]}"; do
     time_phase "$b" "$c" cold "$cold_runs" --prepare "$self _reset $b $c $work"
-    time_phase "$b" "$c" noop "$runs" --warmup 1
+    time_phase "$b" "$c" noop "$runs" --warmup 1 --prepare sync
     time_phase "$b" "$c" edit "$runs" --prepare "$self _edit $c $work"
     if [ "$b" = kiln ]; then
       reset kiln "$c"; rss kiln "$c" cold
