@@ -18,8 +18,8 @@ export class CopySnapshotter implements Snapshotter {
     await this.meta.create('active', key, parent, opts?.labels ?? {}, (dir, chain) => this.fill(dir, chain));
   }
 
-  async view(key: string, parent?: string): Promise<void> {
-    await this.meta.create('view', key, parent, {}, (dir, chain) => this.fill(dir, chain));
+  async view(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<void> {
+    await this.meta.create('view', key, parent, opts?.labels ?? {}, (dir, chain) => this.fill(dir, chain));
   }
 
   async commit(name: string, key: string, opts?: { labels?: Record<string, string> }): Promise<void> {

@@ -8,10 +8,11 @@ import type { ImageConfig, Index, Manifest } from './oci.js';
 import { MediaType } from './oci.js';
 import { isDigest } from './content.js';
 import { cleanIngest } from './ingest.js';
+import { LEASE_LABEL } from './leased-snapshotter.js';
 
 /** The part of a snapshotter GC needs. `remove` may refuse a snapshot that still has children. */
 export interface SnapshotSource {
-  list(): Promise<{ key: string; parent?: string }[]>;
+  list(): Promise<{ key: string; parent?: string; labels?: Record<string, string> }[]>;
   remove(key: string): Promise<void>;
 }
 
@@ -76,7 +77,8 @@ export async function collectGarbage(store: Store, opts: { snapshots?: SnapshotS
     let snapshots = 0;
     if (opts.snapshots) {
       for (const key of marker.chainIds) keptSnapshots.add(key);
-      snapshots = await sweepSnapshots(opts.snapshots, keptSnapshots);
+      const live = new Set(leases.map((l) => l.id));
+      snapshots = await sweepSnapshots(opts.snapshots, keptSnapshots, live);
     }
     return { blobs, bytes, snapshots };
   });
@@ -159,12 +161,16 @@ async function cacheRoots(root: string): Promise<string[]> {
   return out;
 }
 
-/** Removes every snapshot that is neither kept nor a parent of a kept one, children before parents. */
-async function sweepSnapshots(source: SnapshotSource, keep: Set<string>): Promise<number> {
+/**
+ * Removes every snapshot that is neither kept, nor marked with a live lease (a running build's),
+ * nor a parent of one of those, children before parents.
+ */
+async function sweepSnapshots(source: SnapshotSource, keep: Set<string>, liveLeases: Set<string>): Promise<number> {
   const all = await source.list();
   const parentOf = new Map(all.map((s) => [s.key, s.parent]));
   const kept = new Set<string>();
-  for (const key of keep) {
+  const marked = all.filter((s) => liveLeases.has(s.labels?.[LEASE_LABEL] ?? '')).map((s) => s.key);
+  for (const key of [...keep, ...marked]) {
     for (let k: string | undefined = key; k !== undefined && parentOf.has(k) && !kept.has(k); k = parentOf.get(k)) {
       kept.add(k);
     }

@@ -24,8 +24,8 @@ export class OverlaySnapshotter implements Snapshotter {
     });
   }
 
-  async view(key: string, parent?: string): Promise<void> {
-    await this.meta.create('view', key, parent, {}, async (dir) => {
+  async view(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<void> {
+    await this.meta.create('view', key, parent, opts?.labels ?? {}, async (dir) => {
       await mkdir(path.join(dir, 'fs'), { mode: 0o755 });
     });
   }

@@ -34,7 +34,7 @@ export interface Snapshotter {
   /** A writable snapshot stacked on the committed chain of `parent` (none = empty). */
   prepare(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<void>;
   /** A read-only snapshot of `parent`. */
-  view(key: string, parent?: string): Promise<void>;
+  view(key: string, parent?: string, opts?: { labels?: Record<string, string> }): Promise<void>;
   /** Freezes active `key` as committed `name`; `key` stops existing. */
   commit(name: string, key: string, opts?: { labels?: Record<string, string> }): Promise<void>;
   /** Refuses a snapshot that has children or that this process has mounted. */

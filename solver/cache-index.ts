@@ -40,6 +40,11 @@ export class CacheIndex {
     return new CacheIndex(root, file, (await readRecordFile(file, indexFile)).entries);
   }
 
+  /** The snapshots recorded under `key` (none when nothing is), whether or not they still exist. */
+  snapshotsOf(key: string): string[] {
+    return (this.entries[key]?.results ?? []).filter((s): s is string => s !== null);
+  }
+
   /** The results recorded under `key`, or undefined when none are, or any of their snapshots is gone (GC, prune). */
   async lookup(key: string, snapshotter: Snapshotter): Promise<OpResult[] | undefined> {
     const entry = this.entries[key];

@@ -37,7 +37,7 @@ export interface ExportedImage {
 export async function exportImage(store: Store, snapshotter: Snapshotter, result: OpResult, opts: ExportImageOptions): Promise<ExportedImage> {
   const emit = opts.emit ?? (() => undefined);
   // Blobs written before the image record names them are held by a lease, so a concurrent GC leaves them.
-  const lease = opts.lease ?? (await store.leases.create({ expiresInMs: 60 * 60 * 1000 }));
+  const lease = opts.lease ?? (await store.leases.create({ owned: true }));
   try {
     emit({ type: 'export.start', what: 'exporting layers', time: Date.now() });
     const chain = await snapshotChain(snapshotter, result.snapshot);

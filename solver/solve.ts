@@ -10,6 +10,7 @@ import { cacheKey } from './cachekey.js';
 import { CacheIndex } from './cache-index.js';
 import { SolveCancelledError, SolveError } from './errors.js';
 import { executorFor } from './executors/index.js';
+import { LeasedSnapshotter } from '../snapshotter/leased-snapshotter.js';
 
 export interface SolveOptions {
   /** How many vertices run at once (default: the machine's cores, at least 2). */
@@ -69,7 +70,8 @@ class Run {
     private readonly opts: SolveOptions,
   ) {
     this.queue = new PQueue({ concurrency: opts.parallelism ?? Math.max(2, availableParallelism()) });
-    this.venv = { ...env, signal: this.ctrl.signal, emit };
+    const snapshotter = new LeasedSnapshotter(env.snapshotter, env.store.leases, env.lease);
+    this.venv = { ...env, snapshotter, signal: this.ctrl.signal, emit };
   }
 
   async solve(vertex: GraphVertex, index: number): Promise<OpResult> {
@@ -131,11 +133,15 @@ class Run {
     }
   }
 
-  /** Looks every vertex up at once (each reads snapshot records), then reports the hits in graph order. */
+  /**
+   * Looks every vertex up at once (each reads snapshot records), then reports the hits in graph
+   * order. What the index names is leased first (one write), so a hit found here stays.
+   */
   private async lookupAll(): Promise<void> {
-    const hits = await Promise.all(
-      this.vertices.map(async (v) => (this.opts.noCache || v.metadata.ignoreCache ? undefined : this.cache.lookup(await this.keyOf(v), this.env.snapshotter))),
-    );
+    const keys = await Promise.all(this.vertices.map((v) => (this.opts.noCache || v.metadata.ignoreCache ? undefined : this.keyOf(v))));
+    const named = keys.flatMap((k) => (k === undefined ? [] : this.cache.snapshotsOf(k)));
+    await this.env.store.leases.add(this.env.lease, ...named.map((key) => ({ kind: 'snapshot' as const, key })));
+    const hits = await Promise.all(keys.map((k) => (k === undefined ? undefined : this.cache.lookup(k, this.env.snapshotter))));
     this.vertices.forEach((v, i) => {
       const hit = hits[i];
       if (!hit) return;

@@ -14,7 +14,14 @@ export interface OpResult {
 /** Everything an op executor may use. */
 export interface SolveEnv {
   store: Store;
+  /** solve() hands executors one that marks every snapshot it makes with `lease`. */
   snapshotter: Snapshotter;
+  /**
+   * The store lease this solve holds what it uses by (store.leases, created `owned`): the
+   * snapshots it makes, the cached ones it reuses and the base images it reads, so a concurrent
+   * prune or rmi cannot take them.
+   */
+  lease: string;
   root: string;
   /** The local source named "context" (other local names → error). */
   contextDir: string;

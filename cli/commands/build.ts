@@ -271,45 +271,43 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
   // before the steps are cancelled) when it finds itself the only listener left.
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // Held from the first step until every output is written, so a concurrent prune or rmi cannot
+  // take what the build uses; it ends with this process however that ends.
+  const lease = await store.leases.create({ owned: true });
   try {
     const { result } = await solve(
       plan.definition,
-      { store, snapshotter, root: store.root, contextDir: plan.contextDir, ...(contextScan ? { contextScan } : {}), secrets, signal: ctrl.signal, platform: plan.platform, emit: (e) => progress.event(e) },
+      { store, snapshotter, lease, root: store.root, contextDir: plan.contextDir, ...(contextScan ? { contextScan } : {}), secrets, signal: ctrl.signal, platform: plan.platform, emit: (e) => progress.event(e) },
       { noCache: flags.noCache, ...(parallelism !== undefined ? { parallelism } : {}) },
     );
     if (outputs.every((o) => o.type === 'cacheonly')) return 0;
-    // Held until every output is written, so a concurrent prune cannot take the blobs they read.
-    const lease = await store.leases.create({ expiresInMs: 60 * 60 * 1000 });
-    try {
-      const image = await exportImage(store, snapshotter, result, {
-        config: plan.config,
-        names: storeNames(outputs),
-        lease,
+    const image = await exportImage(store, snapshotter, result, {
+      config: plan.config,
+      names: storeNames(outputs),
+      lease,
+      ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
+      emit: (e) => progress.event(e),
+    });
+    // The archive writers (tar-stream and the exporters) load only for outputs besides the store image.
+    if (outputs.some((o) => o.type !== 'image' && o.type !== 'cacheonly')) {
+      await (await import('../../exporter/build-output.js')).writeBuildOutputs(store, image, outputs, {
+        stdout: io.stdout,
         ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
         emit: (e) => progress.event(e),
       });
-      // The archive writers (tar-stream and the exporters) load only for outputs besides the store image.
-      if (outputs.some((o) => o.type !== 'image' && o.type !== 'cacheonly')) {
-        await (await import('../../exporter/build-output.js')).writeBuildOutputs(store, image, outputs, {
-          stdout: io.stdout,
-          ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
-          emit: (e) => progress.event(e),
-        });
-      }
-      progress.close();
-      if (values.iidfile !== undefined) await writeFile(path.resolve(io.cwd, values.iidfile), image.configDigest);
-      const metadataFile = values['metadata-file'];
-      if (metadataFile !== undefined) {
-        const { buildMetadata } = await import('../../exporter/build-output.js');
-        await writeFile(path.resolve(io.cwd, metadataFile), JSON.stringify(buildMetadata(image, outputNames(outputs)), null, 2) + '\n');
-      }
-      // stdout carries the archive when an output streams there; the digest would corrupt it.
-      if (!toStdout) io.stdout.write(image.manifestDigest + '\n');
-      return 0;
-    } finally {
-      await store.leases.delete(lease).catch(() => undefined);
     }
+    progress.close();
+    if (values.iidfile !== undefined) await writeFile(path.resolve(io.cwd, values.iidfile), image.configDigest);
+    const metadataFile = values['metadata-file'];
+    if (metadataFile !== undefined) {
+      const { buildMetadata } = await import('../../exporter/build-output.js');
+      await writeFile(path.resolve(io.cwd, metadataFile), JSON.stringify(buildMetadata(image, outputNames(outputs)), null, 2) + '\n');
+    }
+    // stdout carries the archive when an output streams there; the digest would corrupt it.
+    if (!toStdout) io.stdout.write(image.manifestDigest + '\n');
+    return 0;
   } finally {
+    await store.leases.delete(lease).catch(() => undefined);
     progress.close();
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);

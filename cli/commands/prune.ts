@@ -1,4 +1,5 @@
-// `kiln prune`: garbage-collects the store (blobs and snapshots no image, cache record or live lease needs).
+// `kiln prune`: garbage-collects the store: the build cache's snapshots, and blobs and snapshots
+// that no image or live lease (a running build, a container) needs.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,8 @@ import { CacheIndex } from '../../solver/cache-index.js';
 
 const usage = `Usage: kiln prune [OPTIONS]
 
-Delete blobs and snapshots that no image, cache record or running build uses
+Delete the build cache, and the blobs and snapshots that no image, container or
+running build uses
 
 Options:
 ${rootUsage}`;

@@ -35,6 +35,11 @@ export const imageSource: OpExecutor = {
   },
   async run(v, _inputs, env) {
     const resolved = await resolve(v, env);
+    // Leased, then looked for again: an rmi and prune between the two would have taken it.
+    await env.store.leases.add(env.lease, { kind: 'blob', key: resolved.manifestDigest });
+    if (!(await env.store.content.has(resolved.manifestDigest))) {
+      throw new SourceImageMissingError(imageRef(v), env.store.root, 'it was removed (rmi and prune) while this build ran');
+    }
     return [{ snapshot: await unpackImage(env.store, env.snapshotter, resolved) }];
   },
 };

@@ -3,12 +3,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Store } from '../../snapshotter/store.js';
 import { chainIds, collectGarbage } from '../../snapshotter/gc.js';
 import { openSnapshotter } from '../../snapshotter/snapshots.js';
+import { LEASE_LABEL, LeasedSnapshotter } from '../../snapshotter/leased-snapshotter.js';
 import { MediaType, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from '../../snapshotter/oci.js';
 
 const sha = (b: Uint8Array | string): string => 'sha256:' + createHash('sha256').update(b).digest('hex');
@@ -122,4 +123,34 @@ test('chainIds follows the OCI definition', () => {
   const c1 = sha(`${d[0]} ${d[1]}`);
   assert.deepEqual(chainIds(d), [d[0], c1, sha(`${c1} ${d[2]}`)]);
   assert.deepEqual(chainIds([]), []);
+});
+
+test('GC keeps snapshots marked with a live lease (and their parents), not those of a lease that ended', async (t) => {
+  const root = await mkdtemp(path.join(tmpdir(), 'kiln-gc-marks-'));
+  t.after(() => rm(root, { recursive: true, force: true }));
+  const store = await Store.open(root);
+  const snaps = await openSnapshotter(root, { driver: 'copy' });
+  const live = await store.leases.create({ owned: true });
+  const building = new LeasedSnapshotter(snaps, store.leases, live);
+  await building.prepare('base-rw');
+  await building.commit('base', 'base-rw');
+  await building.prepare('step-rw', 'base');
+  await building.view('step-view', 'base');
+  assert.equal((await snaps.stat('step-rw'))?.labels[LEASE_LABEL], live, 'the mark is on the record');
+
+  // A build whose process is gone: its lease names a pid that does not run.
+  const dead = 'dead-build';
+  const file = JSON.parse(await readFile(store.leases.file, 'utf8')) as { leases: Record<string, unknown> };
+  file.leases[dead] = { created: new Date().toISOString(), owner: '999999999.1', resources: [] };
+  await writeFile(store.leases.file, JSON.stringify(file));
+  const ended = new LeasedSnapshotter(snaps, store.leases, dead);
+  await ended.prepare('dead-rw', 'base');
+
+  const result = await collectGarbage(store, { snapshots: snaps });
+  assert.equal(result.snapshots, 1);
+  assert.deepEqual((await snaps.list()).map((s) => s.key).sort(), ['base', 'step-rw', 'step-view']);
+  assert.deepEqual((await store.leases.list()).map((l) => l.id), [live], 'the dead process\'s lease is dropped');
+
+  await store.leases.delete(live);
+  assert.equal((await collectGarbage(store, { snapshots: snaps })).snapshots, 3, 'once the lease ends its snapshots are garbage');
 });

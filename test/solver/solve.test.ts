@@ -124,6 +124,7 @@ async function withStore(body: (ctx: Ctx) => Promise<void>): Promise<void> {
       const env: SolveEnv = {
         store,
         snapshotter,
+        lease: await store.leases.create({ owned: true }),
         root,
         contextDir: root,
         secrets: new Map(),

@@ -25,6 +25,7 @@ export async function openFixture(opts: { contextDir?: string; secrets?: Map<str
   const snapshotter = await openSnapshotter(root, { driver: 'overlay' });
   const env: SolveEnv = {
     store, snapshotter, root,
+    lease: await store.leases.create({ owned: true }),
     contextDir: opts.contextDir ?? root,
     secrets: opts.secrets ?? new Map(),
     signal: new AbortController().signal,
