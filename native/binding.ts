@@ -133,6 +133,8 @@ export interface CopyPlan {
 export type ProgressCallback = (bytes: number) => void;
 
 export interface NativeAddon {
+  /** flock(LOCK_EX | LOCK_NB) on an open descriptor: true when taken, false when held elsewhere. */
+  tryLockFile(fd: number): boolean;
   sha256File(path: string): Promise<FileDigest>;
   /** `sha256:` digests of many files, in order, hashed on all cores. */
   sha256Files(paths: string[]): Promise<string[]>;

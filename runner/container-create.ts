@@ -11,6 +11,7 @@ import { checkLimits } from './cgroups.js';
 import { containerArgs, mergeEnv, type CommandOverrides } from './command-line.js';
 import { ContainerStore, type ContainerConfig, type ContainerRecord, type ContainerRuntime } from './containers.js';
 import { validateSpec, type ContainerLimits, type ContainerMount, type ContainerSpec } from './spec.js';
+import { asDiskFull } from '../snapshotter/disk-full.js';
 
 export interface CreateOptions {
   image: string;
@@ -68,7 +69,9 @@ export async function createContainer(store: Store, snapshotter: Snapshotter, op
     runtime: opts.runtime,
     autoRemove: opts.autoRemove,
   };
-  const rec = await containers.create(input, opts.name);
+  const rec = await containers.create(input, opts.name).catch((err: unknown) => {
+    throw asDiskFull(err, store.root, 'creating the container');
+  });
   const { config } = rec;
   config.spec.rootfs = rootfsDir(containers, config.id);
   try {
@@ -82,7 +85,7 @@ export async function createContainer(store: Store, snapshotter: Snapshotter, op
     await containers.writeConfig(config);
   } catch (err) {
     await destroyContainer(store, snapshotter, config);
-    throw err;
+    throw asDiskFull(err, store.root, 'creating the container');
   }
   return rec;
 }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { native } from '../native/binding.js';
 import { ingestDir, ingestPath } from './ingest.js';
 import { BlobNotFoundError, DigestMismatchError, InvalidDigestError } from './errors.js';
+import { asDiskFull } from './disk-full.js';
 
 export interface BlobInfo {
   digest: string;
@@ -92,7 +93,7 @@ export class ContentStore {
       await rename(tmp, target);
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
-      throw err;
+      throw asDiskFull(err, this.root, `writing blob ${digest}`);
     }
     return { digest, size: bytes.length };
   }
@@ -129,7 +130,7 @@ export class ContentStore {
     } catch (err) {
       if (moved) await rename(tmp, src).catch(() => undefined);
       else await unlink(tmp).catch(() => undefined);
-      throw err;
+      throw asDiskFull(err, this.root, `storing ${src}`);
     }
   }
 
@@ -168,7 +169,7 @@ export class ContentStore {
       return { digest, size };
     } catch (err) {
       await unlink(tmp).catch(() => undefined);
-      throw err;
+      throw asDiskFull(err, this.root, 'writing a blob');
     }
   }
 

@@ -76,8 +76,8 @@ export class LockTimeoutError extends Error {
   readonly userFacing = true;
   constructor(readonly file: string, readonly pid: string, timeoutMs: number) {
     super(
-      `timed out after ${Math.round(timeoutMs / 1000)}s waiting for the lock ${file} held by pid ${pid || 'unknown'}; ` +
-        `if no kiln process is running, delete that file`,
+      `timed out after ${Math.round(timeoutMs / 1000)}s waiting for the lock ${file}, held by ${pid ? `pid ${pid}` : 'another process'}; ` +
+        `wait for that kiln command to finish, or stop it`,
     );
     this.name = 'LockTimeoutError';
   }
@@ -178,5 +178,18 @@ export class OverlayUnavailableError extends Error {
   constructor(readonly dir: string, reason: string) {
     super(`overlay mounts do not work under ${dir} (${reason}): run as root on a kernel with overlayfs, or use --snapshotter copy`);
     this.name = 'OverlayUnavailableError';
+  }
+}
+
+export class DiskFullError extends Error {
+  readonly code = 'KILN_DISK_FULL';
+  readonly userFacing = true;
+  constructor(readonly root: string, device: { mountPoint: string; fsType: string }, what: string, cause?: unknown) {
+    super(
+      `no space left on the device holding the store ${root} (${device.fsType} at ${device.mountPoint}) while ${what}; ` +
+        `free space there ('kiln prune' removes the build cache and unused blobs) and try again`,
+      { cause },
+    );
+    this.name = 'DiskFullError';
   }
 }

@@ -1,9 +1,10 @@
-// Cross-process locks for the store's shared records: an O_EXCL lock file naming its holder,
-// taken over when that holder no longer runs. Also the process identity other stale-file checks use.
+// Cross-process locks for the store's shared records: flock on a lock file that stays in place,
+// so the kernel releases a lock whatever ends its holder and taking one needs no free space.
+// Also the process identity other stale-file checks use.
 import { readFileSync } from 'node:fs';
-import { open, readFile, rename, stat, unlink, link } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
+import { open, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { native } from '../native/binding.js';
 import { LockTimeoutError } from './errors.js';
 
 /** Kernel start time of a process (clock ticks since boot), or undefined when it does not exist. */
@@ -22,7 +23,7 @@ function startTime(pid: number | 'self'): string | undefined {
 const self = `${process.pid}.${startTime('self') ?? '0'}`;
 
 /**
- * This process as written into lock files and temp names: `<pid>.<start time>`, so a pid the
+ * This process as written into lease records, mount names and temp names: `<pid>.<start time>`, so a pid the
  * kernel recycled after a crash is not mistaken for the crashed holder.
  */
 export function currentOwner(): string {
@@ -51,16 +52,20 @@ export interface LockOptions {
 // Callers in one process queue here instead of polling the file against each other.
 const inProcess = new Map<string, Promise<unknown>>();
 
-/** Runs `fn` while holding the lock file `file` (created with O_EXCL, holding our owner string). */
+/**
+ * Runs `fn` while holding the lock file `file`. The file is created once and never removed:
+ * removing it would let a waiter that opened the old file and a newcomer that created a new one
+ * both hold "the" lock.
+ */
 export async function withLock<T>(file: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const key = path.resolve(file);
   const previous = inProcess.get(key) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(async () => {
-    await acquire(key, opts.timeoutMs ?? 60_000);
+    const fh = await acquire(key, opts.timeoutMs ?? 60_000);
     try {
       return await fn();
     } finally {
-      await unlink(key).catch(() => undefined);
+      await fh.close();
     }
   });
   inProcess.set(key, run);
@@ -71,73 +76,51 @@ export async function withLock<T>(file: string, fn: () => Promise<T>, opts: Lock
   }
 }
 
-interface Holder {
-  owner: string;
-  ino: number;
-  ageMs: number;
-}
-
-async function readHolder(file: string): Promise<Holder | undefined> {
-  try {
-    const [owner, st] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
-    return { owner: owner.trim(), ino: st.ino, ageMs: Date.now() - st.mtimeMs };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-}
-
-// A holder is between its O_EXCL create and its write for microseconds; an empty file older than
-// this was left by a process that died in that gap.
-const EMPTY_GRACE_MS = 2_000;
-
-function isStale(h: Holder): boolean {
-  if (h.owner === '') return h.ageMs > EMPTY_GRACE_MS;
-  // Our own owner string with no in-process holder is a lock we failed to remove.
-  return h.owner === self || !ownerAlive(h.owner);
-}
-
-async function acquire(file: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let delay = 2;
-  for (;;) {
-    try {
-      const fh = await open(file, 'wx', 0o644);
-      try {
-        await fh.writeFile(self);
-      } finally {
-        await fh.close();
-      }
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const holder = await readHolder(file);
-    if (holder === undefined) continue;
-    if (isStale(holder)) {
-      await breakStale(file, holder);
-      continue;
-    }
-    if (Date.now() >= deadline) throw new LockTimeoutError(file, holder.owner.split('.')[0] ?? '', timeoutMs);
-    await new Promise((r) => setTimeout(r, delay));
-    delay = Math.min(delay * 2, 100);
-  }
-}
+type Handle = Awaited<ReturnType<typeof open>>;
 
 /**
- * Removes a dead holder's lock. Two waiters may judge the same file stale at once: the file is
- * moved aside first and removed only if it is still the one judged (same inode); a fresh lock
- * taken meanwhile by the other waiter is put back.
+ * Takes the lock file `file` if nobody holds it, without waiting: the release function, or
+ * undefined when it is held (by another process, or by another caller in this one).
  */
-async function breakStale(file: string, judged: Holder): Promise<void> {
-  const aside = `${file}.stale-${randomBytes(6).toString('hex')}`;
+export async function tryLock(file: string): Promise<(() => Promise<void>) | undefined> {
+  const fh = await open(file, 'a', 0o644);
+  let taken = false;
   try {
-    await rename(file, aside);
+    taken = native.tryLockFile(fh.fd);
+  } finally {
+    if (!taken) await fh.close();
+  }
+  return taken ? () => fh.close() : undefined;
+}
+
+async function acquire(file: string, timeoutMs: number): Promise<Handle> {
+  // Append mode creates the file if needed and never writes to it: an inode, no data blocks.
+  const fh = await open(file, 'a', 0o644);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let delay = 2;
+    while (!native.tryLockFile(fh.fd)) {
+      if (Date.now() >= deadline) throw new LockTimeoutError(file, await holderPid(file), timeoutMs);
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, 100);
+    }
+    return fh;
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    await fh.close();
     throw err;
   }
-  const moved = await stat(aside);
-  if (moved.ino !== judged.ino) await link(aside, file).catch(() => undefined);
-  await unlink(aside).catch(() => undefined);
+}
+
+/** The pid holding a flock on `file`, from /proc/locks (fields: n: FLOCK ADVISORY WRITE pid maj:min:inode …). */
+async function holderPid(file: string): Promise<string> {
+  try {
+    const { ino } = await stat(file);
+    for (const line of (await readFile('/proc/locks', 'utf8')).split('\n')) {
+      const f = line.trim().split(/\s+/);
+      if (f[1] === 'FLOCK' && Number(f[5]?.split(':')[2]) === ino) return f[4] ?? '';
+    }
+  } catch {
+    // Only the message loses the pid.
+  }
+  return '';
 }

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ingestDir, ingestPath } from './ingest.js';
 import { withLock } from './lock.js';
 import { CorruptRecordError } from './errors.js';
+import { asDiskFull } from './disk-full.js';
 
 /** How a record file describes itself: its empty state and a check of its shape. */
 export interface RecordKind<T> {
@@ -42,8 +43,10 @@ export async function updateRecordFile<T, R>(
   await mkdir(ingestDir(root), { recursive: true });
   return withLock(`${file}.lock`, async () => {
     const data = await readRecordFile(file, kind);
+    const before = JSON.stringify(data);
     const result = await change(data);
-    await replaceFile(root, file, JSON.stringify(data, null, 2) + '\n');
+    // An unchanged record is not rewritten: it saves an fsync, and a full disk can still be read and pruned.
+    if (JSON.stringify(data) !== before) await replaceFile(root, file, JSON.stringify(data, null, 2) + '\n');
     return result;
   });
 }
@@ -62,6 +65,6 @@ async function replaceFile(root: string, file: string, text: string): Promise<vo
     await rename(tmp, file);
   } catch (err) {
     await unlink(tmp).catch(() => undefined);
-    throw err;
+    throw asDiskFull(err, root, `writing ${path.basename(file)}`);
   }
 }

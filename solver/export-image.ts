@@ -5,6 +5,7 @@ import { unlink } from 'node:fs/promises';
 import { native } from '../native/binding.js';
 import type { Store } from '../snapshotter/store.js';
 import type { LeaseResource } from '../snapshotter/leases.js';
+import { asDiskFull } from '../snapshotter/disk-full.js';
 import type { Snapshotter, SnapshotInfo } from '../snapshotter/snapshots.js';
 import type { HistoryEntry, ImageConfig, Manifest } from '../snapshotter/oci.js';
 import { LAYER_LABEL, type LayerLabel } from '../snapshotter/unpack.js';
@@ -71,6 +72,8 @@ export async function exportImage(store: Store, snapshotter: Snapshotter, result
     }
     emit({ type: 'export.done', what: `writing image ${target.digest}`, time: Date.now() });
     return { manifestDigest: target.digest, manifestSize: target.size, configDigest: configJson.descriptor.digest, manifest: manifestJson.manifest, config };
+  } catch (err) {
+    throw asDiskFull(err, store.root, 'exporting the image');
   } finally {
     if (opts.lease === undefined) await store.leases.delete(lease).catch(() => undefined);
   }

@@ -11,6 +11,7 @@ import { CacheIndex } from './cache-index.js';
 import { SolveCancelledError, SolveError } from './errors.js';
 import { executorFor } from './executors/index.js';
 import { LeasedSnapshotter } from '../snapshotter/leased-snapshotter.js';
+import { asDiskFull } from '../snapshotter/disk-full.js';
 
 export interface SolveOptions {
   /** How many vertices run at once (default: the machine's cores, at least 2). */
@@ -96,9 +97,10 @@ class Run {
   }
 
   private report(f: Failure): Error {
-    if (!f.vertex) return f.error instanceof Error ? f.error : new Error(String(f.error));
+    const error = asDiskFull(f.error, this.env.root, f.vertex ? 'running this step' : 'building');
+    if (!f.vertex) return error instanceof Error ? error : new Error(String(error));
     const step = { name: f.vertex.name, digest: f.vertex.digest, output: this.tails.get(f.vertex)?.lines() ?? [] };
-    return new SolveError({ ...step, ...(f.vertex.location ? { location: f.vertex.location } : {}), ...(f.vertex.source ? { source: f.vertex.source } : {}) }, f.error);
+    return new SolveError({ ...step, ...(f.vertex.location ? { location: f.vertex.location } : {}), ...(f.vertex.source ? { source: f.vertex.source } : {}) }, error);
   }
 
   private fail(vertex: GraphVertex | undefined, error: unknown): void {

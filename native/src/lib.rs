@@ -5,6 +5,7 @@
 mod clone_tree;
 mod copy_plan;
 mod file_data;
+mod file_lock;
 mod hash;
 mod layer;
 mod mount;
@@ -13,6 +14,7 @@ mod tree_scan;
 
 pub use clone_tree::{clone_tree, clone_tree_js, CloneStats};
 pub use copy_plan::{apply_copy_plan, apply_copy_plan_js, CopyPlan, CopyPlanOp};
+pub use file_lock::{try_lock_exclusive, try_lock_file_js};
 pub use hash::{sha256_file, sha256_files};
 pub use tree_scan::{scan_tree, scan_tree_js, TreeEntry};
 pub use layer::{apply_layer, compress_layer, diff_layer, layer_entries};

@@ -1,10 +1,10 @@
 // RUN --mount=type=cache directories: persistent under <root>/cache-mounts/<sha256(id)>, shared
 // freely, held exclusively (`locked`), or replaced by another instance while in use (`private`).
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../../native/binding.js';
-import { currentOwner, ownerAlive } from '../../snapshotter/lock.js';
+import { tryLock } from '../../snapshotter/lock.js';
 import { CacheSharingOpt } from '../llb/types.js';
 
 export interface CacheMount {
@@ -55,22 +55,4 @@ async function ensure(dir: string, seed: string | undefined): Promise<string> {
     if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
   });
   return dir;
-}
-
-/** An O_EXCL lock file naming its holder; a dead holder's lock is taken over. */
-async function tryLock(file: string): Promise<(() => Promise<void>) | undefined> {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fh = await open(file, 'wx', 0o644);
-      await fh.writeFile(currentOwner());
-      await fh.close();
-      return () => unlink(file).catch(() => undefined);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const owner = (await readFile(file, 'utf8').catch(() => '')).trim();
-      if (owner === '' || ownerAlive(owner)) return undefined;
-      await unlink(file).catch(() => undefined);
-    }
-  }
-  return undefined;
 }

@@ -11,6 +11,8 @@ import { acquireCacheMount } from './cache-mounts.js';
 import { ProcessFailedError, SecretMissingError, UnsupportedOpError } from './errors.js';
 import { resolveInRoot } from './root-path.js';
 import { SnapshotWork } from './snapshot-work.js';
+import { isFull, mountOf } from '../../snapshotter/disk-full.js';
+import { DiskFullError } from '../../snapshotter/errors.js';
 
 /** What one run holds besides snapshots: cache locks, secret files. */
 interface Held {
@@ -83,7 +85,12 @@ export const execOp: OpExecutor = {
       );
       env.signal.throwIfAborted();
       const valid = meta.validExitCodes?.length ? meta.validExitCodes : [0];
-      if (!valid.includes(result.exitCode)) throw new ProcessFailedError(v.name, args, result.exitCode, result.signal, result.oomKilled);
+      if (!valid.includes(result.exitCode)) {
+        const failed = new ProcessFailedError(v.name, args, result.exitCode, result.signal, result.oomKilled);
+        // A process that filled the disk fails in its own words (dd: "No space left"); say what happened to the store.
+        if (await isFull(rootfs)) throw new DiskFullError(env.root, mountOf(env.root), `the step ran (its process exited ${result.exitCode})`, failed);
+        throw failed;
+      }
 
       const results: OpResult[] = [];
       for (const [index, key] of outputs) {

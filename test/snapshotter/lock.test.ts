@@ -1,12 +1,12 @@
-// The O_EXCL lock file on real files and real processes: exclusion, stale holders, timeouts.
+// The flock lock file on real files and real processes: exclusion, holders that die, a full disk, timeouts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile, access } from 'node:fs/promises';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { currentOwner, ownerAlive, withLock } from '../../snapshotter/lock.js';
+import { currentOwner, ownerAlive, tryLock, withLock } from '../../snapshotter/lock.js';
 import { LockTimeoutError } from '../../snapshotter/errors.js';
 
 const lockUrl = pathToFileURL(path.resolve(fileURLToPath(import.meta.url), '../../../snapshotter/lock.js')).href;
@@ -42,7 +42,7 @@ test('two processes incrementing one counter file under the lock lose no update'
   const runs = [0, 1].map(() => exitOf(spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'pipe'] })));
   for (const r of await Promise.all(runs)) assert.equal(r.code, 0, r.out);
   assert.equal(await readFile(counter, 'utf8'), '120');
-  await assert.rejects(access(counter + '.lock'), { code: 'ENOENT' }, 'released after use');
+  assert.equal((await stat(counter + '.lock')).size, 0, 'locking writes nothing into the lock file');
 });
 
 test('callers in one process take turns', async (t) => {
@@ -61,23 +61,57 @@ test('callers in one process take turns', async (t) => {
   assert.equal(most, 1);
 });
 
-test('a lock left by a dead process, or by a recycled pid, is taken over', async (t) => {
+test('a holder killed with SIGKILL holds nothing: the lock is free at once', async (t) => {
   const dir = await tempDir(t);
-  const dead = spawn(process.execPath, ['-e', '0']);
-  const deadPid = dead.pid!;
-  await exitOf(dead);
-  assert.equal(ownerAlive(String(deadPid)), false);
   const file = path.join(dir, 'dead.lock');
-  await writeFile(file, String(deadPid));
-  assert.equal(await withLock(file, async () => readFile(file, 'utf8'), { timeoutMs: 2000 }), currentOwner());
+  const holder = spawn(process.execPath, ['--input-type=module', '-e', `
+    import { withLock } from ${JSON.stringify(lockUrl)};
+    await withLock(${JSON.stringify(file)}, async () => {
+      console.log('held');
+      await new Promise((r) => setTimeout(r, 30000));
+    });
+  `], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => holder.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve()));
+  assert.equal(await tryLock(file), undefined, 'held while the holder runs');
+  holder.kill('SIGKILL');
+  await exitOf(holder);
+  assert.equal(await withLock(file, async () => 'taken', { timeoutMs: 200 }), 'taken');
+});
 
-  // A live process whose start time does not match is not the process that wrote the lock.
+test('tryLock takes a free lock once, and gives it back', async (t) => {
+  const dir = await tempDir(t);
+  const file = path.join(dir, 'once.lock');
+  const release = await tryLock(file);
+  assert.ok(release);
+  assert.equal(await tryLock(file), undefined, 'a second caller in this process does not get it');
+  await release();
+  const again = await tryLock(file);
+  assert.ok(again, 'free after release');
+  await again();
+});
+
+test('locks work on a full filesystem', async (t) => {
+  const dir = await tempDir(t);
+  const mnt = path.join(dir, 'full');
+  await mkdir(mnt);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+  try {
+    await assert.rejects(writeFile(path.join(mnt, 'fill'), Buffer.alloc(1 << 20)), { code: 'ENOSPC' });
+    assert.equal(await withLock(path.join(mnt, 'records.lock'), async () => 'locked'), 'locked');
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+});
+
+test('a process identity names a process only while it runs, and not a recycled pid', async (t) => {
+  assert.equal(ownerAlive(currentOwner()), true);
+  const dead = spawn(process.execPath, ['-e', '0']);
+  await exitOf(dead);
+  assert.equal(ownerAlive(String(dead.pid)), false);
   const live = spawn('sleep', ['30']);
   t.after(() => void live.kill());
-  const recycled = path.join(dir, 'recycled.lock');
-  await writeFile(recycled, `${live.pid}.1`);
-  assert.equal(ownerAlive(`${live.pid}.1`), false);
-  assert.equal(await withLock(recycled, async () => 'taken', { timeoutMs: 2000 }), 'taken');
+  assert.equal(ownerAlive(String(live.pid)), true);
+  assert.equal(ownerAlive(`${live.pid}.1`), false, 'a live process whose start time does not match is another process');
 });
 
 test('a live holder makes a waiter time out with a typed error naming the file', async (t) => {
@@ -91,7 +125,6 @@ test('a live holder makes a waiter time out with a typed error naming the file',
   `], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => void holder.kill('SIGKILL'));
   await new Promise<void>((resolve) => holder.stdout!.on('data', (d: Buffer) => d.toString().includes('held') && resolve()));
-  assert.equal(ownerAlive((await readFile(path.join(dir, 'busy.lock'), 'utf8')).trim()), true);
   const started = Date.now();
   await assert.rejects(
     withLock(path.join(dir, 'busy.lock'), async () => 'never', { timeoutMs: 300 }),
