@@ -1,7 +1,8 @@
-// Renders a solve's events for people and tools: `plain` (buildx's log format), `rawjson` (one
-// event per line), `tty` (a live view of the steps, redrawn at most every 100 ms), `quiet` (none).
+// Renders a solve's events for people and tools: `plain` (buildx's log format), `rawjson`
+// (BuildKit's SolveStatus JSON, see progress-rawjson.ts), `tty` (a live view of the steps, redrawn at most every 100 ms), `quiet` (none).
 import type { Writable } from 'node:stream';
 import type { SolveEvent } from '../solver/types.js';
+import { RawJsonProgress } from './progress-rawjson.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'rawjson' | 'quiet';
 export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
@@ -17,7 +18,7 @@ type Out = Writable & { isTTY?: boolean; columns?: number };
 /** `auto` is the live view on a terminal and plain logs anywhere else (CI, pipes, files). */
 export function createProgress(mode: ProgressMode, out: Out): ProgressRenderer {
   if (mode === 'quiet') return { event: () => undefined, close: () => undefined };
-  if (mode === 'rawjson') return { event: (e) => out.write(JSON.stringify(e) + '\n'), close: () => undefined };
+  if (mode === 'rawjson') return new RawJsonProgress(out);
   if (mode === 'tty' || (mode === 'auto' && out.isTTY)) return new TtyProgress(out);
   return new PlainProgress(out);
 }

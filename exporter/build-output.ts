@@ -102,9 +102,18 @@ export interface BuildMetadata {
 }
 
 export function buildMetadata(image: BuiltImage, names: readonly string[]): BuildMetadata {
+  const { architecture, os, variant, created } = image.config;
+  const descriptor: Descriptor = {
+    mediaType: image.manifest.mediaType ?? MediaType.ociManifest,
+    digest: image.manifestDigest,
+    size: image.manifestSize,
+    // As BuildKit's exporter: the creation time in whole seconds, and the platform built for.
+    ...(created !== undefined ? { annotations: { 'org.opencontainers.image.created': created.replace(/\.\d+Z$/, 'Z') } } : {}),
+    platform: { architecture, os, ...(variant !== undefined ? { variant } : {}) },
+  };
   return {
     'containerimage.config.digest': image.configDigest,
-    'containerimage.descriptor': { mediaType: image.manifest.mediaType ?? MediaType.ociManifest, digest: image.manifestDigest, size: image.manifestSize },
+    'containerimage.descriptor': descriptor,
     'containerimage.digest': image.manifestDigest,
     ...(names.length > 0 ? { 'image.name': names.join(',') } : {}),
   };

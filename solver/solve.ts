@@ -148,7 +148,7 @@ class Run {
       const hit = hits[i];
       if (!hit) return;
       this.hits.set(v, hit);
-      this.emit({ type: 'vertex.cached', digest: v.digest, name: v.name, time: Date.now() });
+      this.emit({ type: 'vertex.cached', digest: v.digest, name: v.name, inputs: inputDigests(v), time: Date.now() });
     });
   }
 
@@ -169,7 +169,7 @@ class Run {
     const exec = this.executorOf(v);
     return this.task(v, true, async () => {
       const started = Date.now();
-      this.emit({ type: 'vertex.start', digest: v.digest, name: v.name, time: started });
+      this.emit({ type: 'vertex.start', digest: v.digest, name: v.name, inputs: inputDigests(v), time: started });
       const results = await exec.run(v, inputs, this.venv, (stream, chunk) => this.log(v, stream, chunk));
       await this.cache.record(key, results);
       const now = Date.now();
@@ -210,6 +210,11 @@ class Run {
     const data = tail.push(stream, chunk);
     if (data) this.emit({ type: 'vertex.log', digest: v.digest, stream, data, time: Date.now() });
   }
+}
+
+/** The distinct vertices `v` reads, in input order. */
+function inputDigests(v: GraphVertex): string[] {
+  return [...new Set(v.inputs.map((i) => i.vertex.digest))];
 }
 
 /** A rejected promise nobody awaits yet must not crash the process; awaiting it still throws. */

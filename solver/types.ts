@@ -50,8 +50,9 @@ export interface OpExecutor {
 }
 
 export type SolveEvent =
-  | { type: 'vertex.start'; digest: string; name: string; time: number }
-  | { type: 'vertex.cached'; digest: string; name: string; time: number }
+  /** `inputs`: the digests of the vertices this one reads, as BuildKit's progress names them. */
+  | { type: 'vertex.start'; digest: string; name: string; inputs: string[]; time: number }
+  | { type: 'vertex.cached'; digest: string; name: string; inputs: string[]; time: number }
   | { type: 'vertex.done'; digest: string; name: string; time: number; durationMs: number }
   | { type: 'vertex.error'; digest: string; name: string; time: number; error: string }
   | { type: 'vertex.log'; digest: string; stream: 'stdout' | 'stderr'; data: string; time: number }

@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { buildFlagOptions, compileBuild, readBuildFlags } from '../build-flags.js';
 import { openSnapshots, openStore, rootUsage, snapshotterFlagOptions, snapshotterUsage, storeFlagOptions } from '../store-flags.js';
 import { createProgress, PROGRESS_MODES, type ProgressMode } from '../progress.js';
+import { rawjsonWarning } from '../progress-rawjson.js';
 import { readBuildInput } from '../../frontend/build-input.js';
 import type { ImageResolver } from '../../frontend/compile.js';
 import { formatPlatform } from '../../registry/platform.js';
@@ -253,7 +254,7 @@ async function build(argv: string[], io: CliIO, cleanups: (() => Promise<void>)[
     if (fromStdin) input.displayName = 'Dockerfile';
     // With --pull the store is not asked: the images are named, unpinned, for the error below.
     const compiled = await compileBuild(input, flags, values.pull ? undefined : storeResolver(store));
-    for (const w of compiled.warnings) io.stderr.write(`warning: ${w}\n`);
+    for (const w of compiled.warnings) io.stderr.write(mode === 'rawjson' ? rawjsonWarning(w) : `warning: ${w}\n`);
     plan = { definition: compiled.definition, config: compiled.config, platform: compiled.platform, contextDir: input.contextDir };
   }
   if (values.pull) {

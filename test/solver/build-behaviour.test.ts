@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import { kilnBin, repoRoot, runKiln, type CliResult } from '../helpers/kiln-cli.js';
 import { mountsUnder } from '../helpers/mountinfo.js';
-import type { SolveEvent } from '../../solver/types.js';
+import { stepEvents, type StepEvent } from '../helpers/solve-status.js';
 
 const run = promisify(execFile);
 // A fixed creation time, so equal inputs give equal image digests.
@@ -35,18 +35,11 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-type Built = CliResult & { events: SolveEvent[] };
-
-function eventsOf(stderr: string): SolveEvent[] {
-  return stderr
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as SolveEvent);
-}
+type Built = CliResult & { events: StepEvent[] };
 
 async function build(context: string, ...flags: string[]): Promise<Built> {
   const r = await runKiln(['build', '--progress', 'rawjson', '--root', root, ...flags, context], { env });
-  return { ...r, events: eventsOf(r.stderr) };
+  return { ...r, events: stepEvents(r.stderr) };
 }
 
 async function mustBuild(context: string, ...flags: string[]): Promise<Built> {
@@ -334,7 +327,7 @@ test('Ctrl-C during a RUN exits promptly and leaves no mount and no process behi
     child.stderr.on('data', (c: Buffer) => {
       stderr += c.toString();
       // Once the step printed, its container (and kiln-ns) is surely up.
-      if (/"type":"vertex\.log".*started/.test(stderr)) {
+      if (stepEvents(stderr.slice(0, stderr.lastIndexOf('\n') + 1)).some((e) => e.type === 'vertex.log' && e.data?.includes('started'))) {
         clearTimeout(timer);
         resolve();
       }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot, runKiln, type CliResult } from '../helpers/kiln-cli.js';
 import { mountsUnder } from '../helpers/mountinfo.js';
-import type { SolveEvent } from '../../solver/types.js';
+import { stepEvents, type StepEvent } from '../helpers/solve-status.js';
 
 const run = promisify(execFile);
 const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
@@ -31,16 +31,12 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function build(context: string, ...flags: string[]): Promise<CliResult & { events: SolveEvent[] }> {
+async function build(context: string, ...flags: string[]): Promise<CliResult & { events: StepEvent[] }> {
   const r = await runKiln(['build', '--progress', 'rawjson', '--root', root, ...flags, context], { env });
-  const events = r.stderr
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l) as SolveEvent);
-  return { ...r, events };
+  return { ...r, events: stepEvents(r.stderr) };
 }
 
-function named(events: SolveEvent[], type: 'vertex.start' | 'vertex.cached'): string[] {
+function named(events: StepEvent[], type: 'vertex.start' | 'vertex.cached'): string[] {
   return events.flatMap((e) => (e.type === type ? [e.name] : [])).sort();
 }
 

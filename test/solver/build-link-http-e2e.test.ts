@@ -13,7 +13,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot, runKiln, type CliResult } from '../helpers/kiln-cli.js';
 import { mountsUnder } from '../helpers/mountinfo.js';
-import type { SolveEvent } from '../../solver/types.js';
+import { stepEvents, type StepEvent } from '../helpers/solve-status.js';
 
 const run = promisify(execFile);
 const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };
@@ -56,10 +56,9 @@ async function context(name: string, dockerfile: string, files: Record<string, s
   return ctx;
 }
 
-async function build(ctx: string, ...flags: string[]): Promise<CliResult & { events: SolveEvent[] }> {
+async function build(ctx: string, ...flags: string[]): Promise<CliResult & { events: StepEvent[] }> {
   const r = await runKiln(['build', '--progress', 'rawjson', '--root', root, ...flags, ctx], { env });
-  const events = r.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as SolveEvent);
-  return { ...r, events };
+  return { ...r, events: stepEvents(r.stderr) };
 }
 
 async function cat(image: string, file: string): Promise<string> {
