@@ -3,6 +3,7 @@
 import type { Writable } from 'node:stream';
 import type { SolveEvent } from '../solver/types.js';
 import { RawJsonProgress } from './progress-rawjson.js';
+import { shorten } from '../solver/shorten.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'rawjson' | 'quiet';
 export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];
@@ -61,7 +62,7 @@ class PlainProgress implements ProgressRenderer {
         break;
       case 'vertex.error':
         this.flush(e.digest, e.time);
-        this.out.write(e.error === 'cancelled' ? `#${this.head(e.digest, e.name)} CANCELED\n` : `#${this.head(e.digest, e.name)} ERROR: ${e.error}\n`);
+        this.out.write(e.error === 'cancelled' ? `#${this.head(e.digest, e.name)} CANCELED\n` : `#${this.head(e.digest, e.name)} ERROR: ${shorten(e.error)}\n`);
         break;
       case 'vertex.log': {
         const text = (this.partial.get(e.digest) ?? '') + e.data;
@@ -87,7 +88,7 @@ class PlainProgress implements ProgressRenderer {
   /** The step's number; its title line the first time it is seen, after a blank line as buildx does. */
   private head(key: string, name: string): number {
     const { id, fresh } = this.numbers.of(key);
-    if (fresh) this.out.write(`\n#${id} ${name}\n`);
+    if (fresh) this.out.write(`\n#${id} ${shorten(name)}\n`);
     return id;
   }
 

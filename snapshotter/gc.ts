@@ -13,13 +13,14 @@ import { LEASE_LABEL } from './leased-snapshotter.js';
 /** The part of a snapshotter GC needs. `remove` may refuse a snapshot that still has children. */
 export interface SnapshotSource {
   list(): Promise<{ key: string; parent?: string; labels?: Record<string, string> }[]>;
+  usage(key: string): Promise<number>;
   remove(key: string): Promise<void>;
 }
 
 export interface GcResult {
   /** Blobs deleted. */
   blobs: number;
-  /** Bytes freed: deleted blobs plus dead writers' temp files. */
+  /** Bytes freed: deleted blobs and snapshots, and dead writers' temp files. */
   bytes: number;
   /** Snapshots removed. */
   snapshots: number;
@@ -78,7 +79,9 @@ export async function collectGarbage(store: Store, opts: { snapshots?: SnapshotS
     if (opts.snapshots) {
       for (const key of marker.chainIds) keptSnapshots.add(key);
       const live = new Set(leases.map((l) => l.id));
-      snapshots = await sweepSnapshots(opts.snapshots, keptSnapshots, live);
+      const swept = await sweepSnapshots(opts.snapshots, keptSnapshots, live);
+      snapshots = swept.count;
+      bytes += swept.bytes;
     }
     return { blobs, bytes, snapshots };
   });
@@ -165,7 +168,7 @@ async function cacheRoots(root: string): Promise<string[]> {
  * Removes every snapshot that is neither kept, nor marked with a live lease (a running build's),
  * nor a parent of one of those, children before parents.
  */
-async function sweepSnapshots(source: SnapshotSource, keep: Set<string>, liveLeases: Set<string>): Promise<number> {
+async function sweepSnapshots(source: SnapshotSource, keep: Set<string>, liveLeases: Set<string>): Promise<{ count: number; bytes: number }> {
   const all = await source.list();
   const parentOf = new Map(all.map((s) => [s.key, s.parent]));
   const kept = new Set<string>();
@@ -184,6 +187,10 @@ async function sweepSnapshots(source: SnapshotSource, keep: Set<string>, liveLea
     .filter((s) => !kept.has(s.key))
     .map((s) => ({ key: s.key, depth: depth(s.key) }))
     .sort((a, b) => b.depth - a.depth);
-  for (const s of doomed) await source.remove(s.key);
-  return doomed.length;
+  let bytes = 0;
+  for (const s of doomed) {
+    bytes += await source.usage(s.key);
+    await source.remove(s.key);
+  }
+  return { count: doomed.length, bytes };
 }

@@ -39,6 +39,10 @@ export class LeasedSnapshotter implements Snapshotter {
     return this.inner.remove(key);
   }
 
+  usage(key: string): Promise<number> {
+    return this.inner.usage(key);
+  }
+
   stat(key: string): Promise<SnapshotInfo | undefined> {
     return this.inner.stat(key);
   }

@@ -41,6 +41,10 @@ export class OverlaySnapshotter implements Snapshotter {
     await this.meta.remove(key, (k) => this.busy(k));
   }
 
+  usage(key: string): Promise<number> {
+    return this.meta.usage(key);
+  }
+
   async stat(key: string): Promise<SnapshotInfo | undefined> {
     const rec = await this.meta.get(key);
     return rec && toInfo(rec);

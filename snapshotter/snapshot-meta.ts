@@ -4,6 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { native } from '../native/binding.js';
 import { withLock } from './lock.js';
 import {
   CorruptRecordError,
@@ -195,6 +196,16 @@ export class SnapshotMeta {
       await unlink(tmp).catch(() => undefined);
       throw err;
     }
+  }
+
+  /** Bytes of the regular files under a snapshot's directory: about what removing it frees. */
+  async usage(key: string): Promise<number> {
+    const rec = await this.get(key);
+    if (rec === undefined) return 0;
+    const raw = await native.scanTree(this.snapshotDir(rec.id)).catch(() => undefined);
+    let bytes = 0;
+    for (let i = 0; raw !== undefined && i < raw.kinds.length; i++) if (raw.kinds[i] === 0) bytes += raw.numbers[i * 8 + 3]!;
+    return bytes;
   }
 
   /** Deletes a record; call under `locked`. */

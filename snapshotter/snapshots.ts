@@ -39,6 +39,8 @@ export interface Snapshotter {
   commit(name: string, key: string, opts?: { labels?: Record<string, string> }): Promise<void>;
   /** Refuses a snapshot that has children or that this process has mounted. */
   remove(key: string): Promise<void>;
+  /** Bytes of the files the snapshot itself holds (its own layer for overlay), 0 when it does not exist. */
+  usage(key: string): Promise<number>;
   stat(key: string): Promise<SnapshotInfo | undefined>;
   list(): Promise<SnapshotInfo[]>;
   /**

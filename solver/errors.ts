@@ -1,4 +1,5 @@
 // Errors of the solver core: a Definition it cannot schedule, and a build step that failed.
+import { shorten } from './shorten.js';
 
 /** The Definition's ops do not form a graph the solver can run (dangling input, cycle). */
 export class GraphError extends Error {
@@ -44,8 +45,9 @@ export class SolveError extends Error {
     const reason = cause instanceof Error ? cause.message : String(cause);
     const where = step.location ? ` (${step.location})` : '';
     // Executors often name the step themselves; saying it twice reads as a different step.
-    const what = reason.startsWith(`${step.name}: `) ? reason.slice(step.name.length + 2) : reason;
-    super(`${step.name}${where}: ${what}`, { cause });
+    const named = [`${step.name}: `, `${shorten(step.name)}: `].find((p) => reason.startsWith(p));
+    const what = named !== undefined ? reason.slice(named.length) : reason;
+    super(`${shorten(step.name)}${where}: ${what}`, { cause });
     this.name = 'SolveError';
     this.step = step;
     this.detail = outputBlock(step) + (step.source ? sourceExcerpt(step.source) : '');
@@ -53,7 +55,7 @@ export class SolveError extends Error {
 }
 
 function outputBlock(step: FailedStep): string {
-  return ['------', ` > ${step.name}:`, ...step.output, '------', ''].join('\n');
+  return ['------', ` > ${shorten(step.name)}:`, ...step.output.map((l) => shorten(l)), '------', ''].join('\n');
 }
 
 /** Lines of context around the instruction: two each side for one line, one for a longer one. */
@@ -75,7 +77,7 @@ export function sourceExcerpt(src: StepSource): string {
   const body: string[] = [];
   for (let n = from; n <= to; n++) {
     const mark = n >= src.startLine && n <= last ? '>>>' : '   ';
-    body.push(` ${String(n).padStart(width)} | ${mark} ${lines[n - 1]}`.trimEnd());
+    body.push(` ${String(n).padStart(width)} | ${mark} ${shorten(lines[n - 1] ?? '')}`.trimEnd());
   }
   return [head + RULE, ...body, RULE, ''].join('\n');
 }

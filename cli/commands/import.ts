@@ -11,7 +11,7 @@ import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 const usage = `Usage: kiln import [OPTIONS] FILE|- REPOSITORY[:TAG]
 
 Create an image from a root filesystem tarball (plain or gzip; - reads stdin) and print its
-manifest digest.
+image ID.
 
 Options:
   -c, --change INSTR   apply a Dockerfile instruction to the image config (repeatable):
@@ -58,7 +58,8 @@ export const importCommand: Command = {
       ...(values.message !== undefined ? { message: values.message } : {}),
       created: creationTime(io.env),
     });
-    io.stdout.write(result.manifestDigest + '\n');
+    // The image ID, as docker import prints it and kiln images shows it.
+    io.stdout.write(result.configDigest + '\n');
     return 0;
   },
 };

@@ -1,5 +1,6 @@
 // Errors a build step can raise that a user can fix: a missing base image or secret, a COPY
 // source that does not exist, a RUN that failed. Each carries a stable `code`.
+import { shorten } from '../shorten.js';
 
 abstract class ExecutorError extends Error {
   abstract readonly code: string;
@@ -79,7 +80,7 @@ export class ProcessFailedError extends ExecutorError {
   readonly code = 'KILN_PROCESS_FAILED';
   constructor(step: string, readonly args: string[], readonly exitCode: number, signal?: string, oomKilled?: boolean) {
     const why = oomKilled ? ' (killed: out of memory)' : signal ? ` (killed by ${signal})` : '';
-    super(`${step}: process "${args.join(' ')}" did not complete successfully: exit code: ${exitCode}${why}`);
+    super(`${shorten(step)}: process "${shorten(args.join(' '))}" did not complete successfully: exit code: ${exitCode}${why}`);
     this.name = 'ProcessFailedError';
   }
 }

@@ -38,15 +38,19 @@ test('import makes a one-layer image with the changes applied, reproducibly, fro
   const a = await runKiln(['import', rootfs, 'kiln.local/busybox', ...changes, '-m', 'busybox rootfs', '--root', root], { env });
   assert.equal(a.code, 0, a.stderr);
   assert.match(a.stdout.toString(), digestLine);
-  const digest = a.stdout.toString().trim();
+  const imageId = a.stdout.toString().trim();
 
   const b = await runKiln(['import', '-', 'kiln.local/busybox:again', ...changes, '-m', 'busybox rootfs', '--root', root], { env, input: gzipSync(await readFile(rootfs)) });
   assert.equal(b.code, 0, b.stderr);
-  assert.equal(b.stdout.toString().trim(), digest, 'same tar, changes and SOURCE_DATE_EPOCH give the same manifest digest');
+  assert.equal(b.stdout.toString().trim(), imageId, 'same tar, changes and SOURCE_DATE_EPOCH give the same image');
 
   const store = await Store.open(root);
-  assert.equal((await store.images.get('kiln.local/busybox:latest'))?.target.digest, digest);
+  const digest = (await store.images.get('kiln.local/busybox:latest'))!.target.digest;
+  assert.equal((await store.images.get('kiln.local/busybox:again'))?.target.digest, digest);
   const manifest = await store.content.readJSON<Manifest>(digest);
+  assert.equal(manifest.config.digest, imageId, 'import prints the image ID (the config digest), as docker import does');
+  const images = await runKiln(['images', '--root', root], { env });
+  assert.match(images.stdout.toString(), new RegExp(`kiln\\.local/busybox\\s+latest\\s+${imageId.slice(7, 19)}`), 'the ID kiln images shows');
   assert.equal(manifest.mediaType, 'application/vnd.oci.image.manifest.v1+json');
   assert.equal(manifest.layers.length, 1);
   assert.equal(manifest.layers[0]!.mediaType, 'application/vnd.oci.image.layer.v1.tar+gzip');
@@ -64,7 +68,7 @@ test('import makes a one-layer image with the changes applied, reproducibly, fro
 
   const arm = await runKiln(['import', rootfs, 'kiln.local/busybox:arm64', '--platform', 'linux/arm64', '--root', root], { env });
   assert.equal(arm.code, 0, arm.stderr);
-  const armConfig = await store.content.readJSON<ImageConfig>((await store.content.readJSON<Manifest>(arm.stdout.toString().trim())).config.digest);
+  const armConfig = await store.content.readJSON<ImageConfig>(arm.stdout.toString().trim());
   assert.equal(armConfig.architecture, 'arm64');
   assert.deepEqual(armConfig.history, [{ created: '2023-11-14T22:13:20Z', comment: `Imported from ${rootfs}` }]);
 });

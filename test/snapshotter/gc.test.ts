@@ -95,6 +95,10 @@ test('GC keeps what images, cache records and live leases reach, and removes the
   // A temp file of a writer that died (pid 1 never writes kiln temps; the start time is wrong).
   await writeFile(path.join(root, 'ingest', '1.1-deadbeef'), randomBytes(1234));
 
+  const doomed = [cChain[1]!, 'orphan-base', 'orphan-mid', 'orphan-top'];
+  let snapshotBytes = 0;
+  for (const key of doomed) snapshotBytes += await snaps.usage(key);
+  assert.ok(snapshotBytes > 0);
   const result = await collectGarbage(store, { snapshots: snaps });
 
   const kept = new Set([...digestsOf(a), ...digestsOf(amd), ...digestsOf(arm), indexInfo.digest, ...digestsOf(cached), held.digest]);
@@ -104,8 +108,8 @@ test('GC keeps what images, cache records and live leases reach, and removes the
   for (const d of gone) assert.equal(await store.content.has(d), false, `${d} should be gone`);
 
   assert.equal(result.blobs, gone.length);
-  // C's manifest, config and own layer, the two loose blobs, the dead writer's temp file.
-  assert.equal(result.bytes, c.manifest.size + c.configSize + 4000 + 800 + 900 + 1234);
+  // C's manifest, config and own layer, the two loose blobs, the dead writer's temp file, the snapshots' files.
+  assert.equal(result.bytes, c.manifest.size + c.configSize + 4000 + 800 + 900 + 1234 + snapshotBytes);
   assert.deepEqual(await readdir(path.join(root, 'ingest')), []);
 
   assert.equal(result.snapshots, 4);

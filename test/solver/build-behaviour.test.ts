@@ -430,3 +430,12 @@ test('kiln prune forgets the build cache records whose snapshots it removed; the
   assert.ok(named(again, 'vertex.start').includes('[work 3/3] RUN cp /in.txt /out.txt'), 'the stage whose snapshots were pruned ran again');
   assert.equal(await inImage('prune-test', 'cat /out.txt'), 'pruned\n');
 });
+
+test('a failing 1 MB RUN line is quoted cut to a readable length, saying how much was left out', async () => {
+  const ctx = await context('huge-line', { Dockerfile: `FROM kiln.local/busybox\nRUN echo ${'x'.repeat(1 << 20)}\n` });
+  const b = await build(ctx, '--progress', 'plain');
+  assert.equal(b.code, 1);
+  assert.ok(b.stderr.length < 10_000, `stderr is ${b.stderr.length} bytes`);
+  assert.match(b.stderr, /argument list too long/);
+  assert.match(b.stderr, /xxx… \(\d+ more characters\) \(Dockerfile:2\): process "\/bin\/sh -c echo x+… \(\d+ more characters\)" did not complete successfully/);
+});

@@ -85,6 +85,8 @@ test('on a disk left full, reading commands work, run says why it cannot, and pr
     assert.match(untag.stderr, /^error: no space left on the device holding the store .* while writing images\.json; free space there/);
     const pruned = await runKiln(['prune', '--root', root]);
     assert.equal(pruned.code, 0, pruned.stderr);
+    const freed = Number(/freed ([\d.]+) MB/.exec(pruned.stdout.toString())?.[1]);
+    assert.ok(freed >= 40, `prune reports the 40 MiB step it removed: ${pruned.stdout.toString()}`);
     assert.equal((await runKiln(['rmi', '--root', root, 'kept'])).code, 0, 'the build cache prune removed made room');
     assert.equal((await runKiln(['prune', '--root', root])).code, 0);
   } finally {
