@@ -7,7 +7,9 @@ import { rm } from 'node:fs/promises';
 import { native } from '../native/binding.js';
 import { ingestPath } from '../snapshotter/ingest.js';
 import type { ImageConfig, Platform } from '../snapshotter/oci.js';
+import type { Snapshotter } from '../snapshotter/snapshots.js';
 import type { Store } from '../snapshotter/store.js';
+import { LayerRefusedError, unpackImage } from '../snapshotter/unpack.js';
 import { looksLikeTar, maybeGunzip, peekStream } from './archive-detect.js';
 import { ImportSourceError } from './errors.js';
 import { applyChanges } from './import-changes.js';
@@ -25,6 +27,8 @@ export interface ImportOptions {
   message?: string;
   /** The config's and history's time (SOURCE_DATE_EPOCH makes imports reproducible). */
   created: Date;
+  /** The layer is unpacked here before the image is named: what kiln would refuse later is refused now. */
+  snapshotter: Snapshotter;
 }
 
 export interface ImportResult {
@@ -103,7 +107,17 @@ export async function importRootfs(store: Store, opts: ImportOptions): Promise<I
     await store.content.write(config.data, config.descriptor.digest);
     const manifest = manifestBlob(config.descriptor, [{ mediaType: layer.mediaType, digest: layer.digest, size: layer.size }]);
     await store.content.write(manifest.data, manifest.descriptor.digest);
-    await store.images.put({ name: opts.name, target: manifest.descriptor, created: new Date().toISOString() });
+    const record = { name: opts.name, target: manifest.descriptor, created: new Date().toISOString() };
+    try {
+      await unpackImage(store, opts.snapshotter, {
+        name: opts.name, record, manifestDigest: manifest.descriptor.digest, manifest: manifest.manifest, config: image, configDigest: config.descriptor.digest,
+      });
+    } catch (err) {
+      if (!(err instanceof LayerRefusedError)) throw err;
+      await store.content.delete(layer.digest);
+      throw new ImportSourceError(opts.source === '-' ? 'stdin' : opts.source, `${err.entry}; kiln refuses this archive, since no image could be run or built on it`);
+    }
+    await store.images.put(record);
     return { manifestDigest: manifest.descriptor.digest, configDigest: config.descriptor.digest, layerDigest: layer.digest, diffId };
   } finally {
     await Promise.all([rm(plainPath, { force: true }), rm(layerPath, { force: true })]);

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { chainIds } from './gc.js';
 import { native } from '../native/binding.js';
 import { SnapshotExistsError } from './errors.js';
+import { asDiskFull, isNoSpace } from './disk-full.js';
 import type { ResolvedImage } from './image-read.js';
 import type { Snapshotter } from './snapshots.js';
 import type { Store } from './store.js';
@@ -27,6 +28,19 @@ export class LayerDiffIdMismatchError extends Error {
         `the image is corrupt: remove it ('kiln rmi') and load it again`,
     );
     this.name = 'LayerDiffIdMismatchError';
+  }
+}
+
+/** A layer holds an entry kiln will not write (outside the root, through a symlink, a broken hard link). */
+export class LayerRefusedError extends Error {
+  readonly code = 'KILN_LAYER_REFUSED';
+  readonly userFacing = true;
+  /** `entry "<path>": <why>`, the refusal without the layer that holds it. */
+  readonly entry: string;
+  constructor(image: string, detail: string) {
+    super(`image ${image} cannot be unpacked: ${detail}; the image is unsafe or damaged: rebuild it, or get it again from its source`);
+    this.name = 'LayerRefusedError';
+    this.entry = detail.replace(/^layer \S+: /, '');
   }
 }
 
@@ -77,6 +91,9 @@ async function unpackLayer(
     await snapshotter.remove(tmp).catch(() => undefined);
     // Another build unpacked the same layer meanwhile: theirs is as good as ours.
     if (err instanceof SnapshotExistsError && err.key === key) return;
+    if (isNoSpace(err)) throw asDiskFull(err, store.root, `unpacking image ${image}`);
+    // The layer engine names the entry it refused (`layer sha256:…: entry "../x": …`).
+    if (err instanceof Error && /^layer \S+: entry "/.test(err.message)) throw new LayerRefusedError(image, err.message);
     throw err;
   }
 }

@@ -6,7 +6,7 @@ import { UsageError } from '../errors.js';
 import { importRootfs } from '../../exporter/image-import.js';
 import { hostPlatform, parsePlatform } from '../../registry/platform.js';
 import { normalizeName } from '../../snapshotter/image-read.js';
-import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
+import { openSnapshots, openStore, rootUsage, snapshotterFlagOptions, snapshotterUsage, storeFlagOptions } from '../store-flags.js';
 
 const usage = `Usage: kiln import [OPTIONS] FILE|- REPOSITORY[:TAG]
 
@@ -19,6 +19,7 @@ Options:
   -m, --message MSG    history comment (default: "Imported from FILE")
       --platform P     platform recorded in the config (default: this machine's)
 ${rootUsage}
+${snapshotterUsage}
 
 SOURCE_DATE_EPOCH, when set, is the image's creation time, so the same tarball gives the same digest.`;
 
@@ -40,6 +41,7 @@ export const importCommand: Command = {
         message: { type: 'string', short: 'm' },
         platform: { type: 'string' },
         ...storeFlagOptions,
+        ...snapshotterFlagOptions,
       },
     });
     if (positionals.length !== 2) {
@@ -57,6 +59,7 @@ export const importCommand: Command = {
       platform,
       ...(values.message !== undefined ? { message: values.message } : {}),
       created: creationTime(io.env),
+      snapshotter: await openSnapshots(values, io, store),
     });
     // The image ID, as docker import prints it and kiln images shows it.
     io.stdout.write(result.configDigest + '\n');

@@ -182,3 +182,30 @@ test('user mistakes get one clear line and a non-zero exit', async () => {
   }
   assert.deepEqual(await readdir(path.join(dir)).then((n) => n.includes('m.tar')), false, 'a failed save leaves no file');
 });
+
+test('import refuses archives kiln could not unpack, naming the entry, and keeps nothing of them', async () => {
+  const hostile: [string, Partial<tar.Header>[], RegExp][] = [
+    ['dotdot', [{ name: 'bin', type: 'directory' }, { name: '../evil', size: 1 }], /entry "\.\.\/evil": path climbs out of the target/],
+    ['through-symlink', [{ name: 'etc', type: 'symlink', linkname: '/tmp' }, { name: 'etc/evil', size: 1 }], /entry "etc\/evil": parent "etc" is a symlink/],
+    ['hardlink-out', [{ name: 'a', type: 'link', linkname: '../../etc/passwd' }], /entry "a": hard link target "\.\.\/\.\.\/etc\/passwd": path climbs out/],
+  ];
+  const root5 = path.join(dir, 'root5');
+  for (const [name, entries, why] of hostile) {
+    const pack = tar.pack();
+    for (const h of entries) pack.entry({ name: '', ...h }, h.size ? 'x' : '');
+    pack.finalize();
+    const chunks: Buffer[] = [];
+    for await (const c of pack) chunks.push(c as Buffer);
+    const file = path.join(dir, `${name}.tar`);
+    await writeFile(file, Buffer.concat(chunks));
+    const r = await runKiln(['import', file, `kiln.local/${name}`, '--root', root5]);
+    assert.equal(r.code, 1, name);
+    assert.match(r.stderr, new RegExp(`^error: ${file}: ${why.source}.*; kiln refuses this archive`), name);
+    assert.doesNotMatch(r.stderr, /internal error/);
+  }
+  const store5 = await Store.open(root5);
+  assert.deepEqual(await store5.images.list(), [], 'no image is recorded');
+  const layers = [];
+  for (const b of await store5.content.list()) if (b.size > 1024) layers.push(b.digest);
+  assert.deepEqual(layers, [], 'no refused layer blob stays behind');
+});
