@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 npm run -s build:ts || { echo "build failed"; echo "0 passed, 1 failed"; exit 1; }
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log" "${node_log:-}"' EXIT
 
 # Test files run one at a time: many of them mount overlays and start servers, and two cores
 # are better spent inside one test than racing between them.
@@ -16,6 +16,8 @@ node_rc=${PIPESTATUS[0]}
 node_pass=$(grep -E '^ℹ pass ' "$log" | awk '{print $3}')
 node_fail=$(grep -E '^ℹ fail ' "$log" | awk '{print $3}')
 node_skip=$(grep -E '^ℹ skipped ' "$log" | awk '{print $3}')
+node_log=$(mktemp)
+cp "$log" "$node_log"
 
 {
   cargo test --manifest-path native/Cargo.toml --release
@@ -35,6 +37,8 @@ if [ "$node_rc" -ne 0 ] || [ "$cargo_rc" -ne 0 ]; then
   [ "$fail" -eq 0 ] && fail=1
 fi
 echo
+# A skipped test says why, in the summary: the spec reporter marks it "﹣ NAME (…) # REASON".
+if [ "$skip" -gt 0 ]; then grep -E '^\s*﹣ ' "$node_log" | sed -E 's/^\s*﹣ /skipped: /'; fi
 echo "node: ${node_pass:-0} passed, ${node_fail:-0} failed, ${skip} skipped; cargo: ${cargo_pass:-0} passed, ${cargo_fail:-0} failed"
 echo "kiln: $pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
