@@ -3,9 +3,10 @@
 // replaced whole by rename, and names unique across every kiln process on the store.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { currentOwner, ownerAlive, withLock } from '../snapshotter/lock.js';
+import { writeFileAtomic } from '../snapshotter/atomic-file.js';
 import { AmbiguousContainerError, ContainerNameInUseError, ContainerNotFoundError } from './errors.js';
 import type { ContainerSpec } from './spec.js';
 
@@ -70,9 +71,7 @@ function pick<T>(list: readonly T[]): T {
 export const VALID_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 
 async function writeAtomic(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.tmp-${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 /**

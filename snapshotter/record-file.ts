@@ -1,9 +1,10 @@
 // The JSON record files several kiln processes share (images.json, leases.json): read without a
 // lock, since they are only ever replaced whole by rename, and changed under the file's lock.
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ingestDir, ingestPath } from './ingest.js';
 import { withLock } from './lock.js';
+import { writeFileAtomic } from './atomic-file.js';
 import { CorruptRecordError } from './errors.js';
 import { asDiskFull } from './disk-full.js';
 
@@ -52,19 +53,9 @@ export async function updateRecordFile<T, R>(
 }
 
 async function replaceFile(root: string, file: string, text: string): Promise<void> {
-  const tmp = ingestPath(root);
   try {
-    const fh = await open(tmp, 'wx', 0o644);
-    try {
-      await fh.writeFile(text);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await mkdir(path.dirname(file), { recursive: true });
-    await rename(tmp, file);
+    await writeFileAtomic(file, text, { tmp: ingestPath(root) });
   } catch (err) {
-    await unlink(tmp).catch(() => undefined);
     throw asDiskFull(err, root, `writing ${path.basename(file)}`);
   }
 }

@@ -2,10 +2,11 @@
 // key's hash and replaced whole by rename, changed only under the metadata lock.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../native/binding.js';
 import { withLock } from './lock.js';
+import { writeFileAtomic } from './atomic-file.js';
 import {
   CorruptRecordError,
   SnapshotBusyError,
@@ -177,26 +178,11 @@ export class SnapshotMeta {
     return withLock(path.join(this.dir, 'meta.lock'), fn);
   }
 
-  /** Writes a record atomically (temp file + rename); call under `locked`. */
+  /** Writes a record atomically; call under `locked`. A dot name never ends in .json, so list() skips a temp file a crash left. */
   async write(rec: SnapshotRecord): Promise<void> {
-    await mkdir(this.metaDir, { recursive: true });
-    const file = this.file(rec.key);
-    // A dot name never ends in .json, so list() skips a temp file a crash left behind.
-    const tmp = path.join(this.metaDir, `.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
-    try {
-      const fh = await open(tmp, 'wx', 0o644);
-      try {
-        await fh.writeFile(JSON.stringify(rec, null, 2) + '\n');
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, file);
-    } catch (err) {
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
+    await writeFileAtomic(this.file(rec.key), JSON.stringify(rec, null, 2) + '\n');
   }
+
 
   /** Bytes of the regular files under a snapshot's directory: about what removing it frees. */
   async usage(key: string): Promise<number> {

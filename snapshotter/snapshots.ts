@@ -1,6 +1,6 @@
 // Snapshots in the containerd sense (active → committed chains, read-only views) behind one
 // interface, and the choice of driver for a store: overlay where it mounts, else full copies.
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../native/binding.js';
 import { OverlayUnavailableError, SnapshotDriverMismatchError } from './errors.js';
@@ -8,6 +8,7 @@ import { releaseMount, trackMount } from './mount-registry.js';
 import { newSnapshotId, SnapshotMeta } from './snapshot-meta.js';
 import { OverlaySnapshotter } from './overlay-driver.js';
 import { CopySnapshotter } from './copy-driver.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 export type SnapshotKind = 'active' | 'view' | 'committed';
 
@@ -100,9 +101,7 @@ async function chooseDriver(
     else if (requested === 'overlay') throw new OverlayUnavailableError(meta.dir, failure);
     else log(`kiln: overlay mounts do not work under ${meta.dir} (${failure}); using the copy snapshotter, which copies each snapshot in full (slower, more disk)`);
   }
-  const tmp = `${file}.${newSnapshotId()}`;
-  await writeFile(tmp, chosen + '\n');
-  await rename(tmp, file);
+  await writeFileAtomic(file, chosen + '\n');
   return chosen;
 }
 

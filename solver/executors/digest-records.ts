@@ -2,9 +2,8 @@
 // each path, the size, mtime and inode its digest was computed for. Stored as columns (paths
 // NUL-joined, numbers as a base64 Float64Array, content digests as concatenated hex) because parsing
 // 20 000 small JSON arrays on every build cost more than the rest of a no-op rebuild's work.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../snapshotter/atomic-file.js';
 
 interface Stat {
   rel: string;
@@ -115,7 +114,7 @@ export async function readRecords(file: string, dir: string): Promise<DigestReco
 }
 
 export async function writeRecords(file: string, dir: string, records: DigestRecords, present: string[]): Promise<void> {
-  await replaceFile(file, JSON.stringify(records.toColumns(dir, present)));
+  await writeFileAtomic(file, JSON.stringify(records.toColumns(dir, present)));
 }
 
 /** The content keys last computed for a context, per selection, and the fingerprint they hold for. */
@@ -137,13 +136,7 @@ export async function readKeyMemo(file: string, dir: string): Promise<KeyMemo> {
 }
 
 export async function writeKeyMemo(file: string, dir: string, memo: KeyMemo): Promise<void> {
-  await replaceFile(file, JSON.stringify({ dir, ...memo }));
+  await writeFileAtomic(file, JSON.stringify({ dir, ...memo }));
 }
 
-/** Atomically replaces the file (temp + rename), so a crash leaves the old or the new one. */
-async function replaceFile(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${randomBytes(6).toString('hex')}`;
-  await writeFile(tmp, text);
-  await rename(tmp, file);
-}
+

@@ -3,11 +3,12 @@
 // <root>/cache/http.json (url → etag, last-modified, digest).
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpSourceError } from './errors.js';
+import { writeFileAtomic } from '../../snapshotter/atomic-file.js';
 
 /** How long a server may stay silent (before the headers, or between body chunks). */
 export const HTTP_IDLE_TIMEOUT_MS = 30_000;
@@ -68,10 +69,7 @@ export class HttpCache {
     const next = this.queue.then(async () => {
       const all = await this.readRecord();
       all[url] = v;
-      await mkdir(path.dirname(this.recordFile), { recursive: true });
-      const tmp = `${this.recordFile}.${randomBytes(6).toString('hex')}`;
-      await writeFile(tmp, JSON.stringify(all, null, 1));
-      await rename(tmp, this.recordFile);
+      await writeFileAtomic(this.recordFile, JSON.stringify(all, null, 1));
     });
     this.queue = next.catch(() => undefined);
     await next;
