@@ -9,6 +9,7 @@ import { native } from '../native/binding.js';
 import { ingestDir, ingestPath } from './ingest.js';
 import { BlobNotFoundError, DigestMismatchError, InvalidDigestError } from './errors.js';
 import { asDiskFull } from './disk-full.js';
+import { writeFileAtomic } from './atomic-file.js';
 
 export interface BlobInfo {
   digest: string;
@@ -81,18 +82,9 @@ export class ContentStore {
     const target = this.blobPath(digest);
     if (await this.has(digest)) return { digest, size: bytes.length };
     await this.prepare();
-    const tmp = ingestPath(this.root);
     try {
-      const fh = await open(tmp, 'wx', 0o644);
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-      await rename(tmp, target);
+      await writeFileAtomic(target, bytes, { tmp: ingestPath(this.root) });
     } catch (err) {
-      await unlink(tmp).catch(() => undefined);
       throw asDiskFull(err, this.root, `writing blob ${digest}`);
     }
     return { digest, size: bytes.length };
