@@ -97,7 +97,8 @@ class Compiler implements CompileContext {
 
   context(include?: string[]): Output {
     return local('context', {
-      ...(include && include.length ? { includePatterns: include } : {}),
+      // As BuildKit's frontend: follow paths, so a link a COPY names brings its target along.
+      ...(include && include.length ? { followPaths: include } : {}),
       ...(this.opts.ignorePatterns.length ? { excludePatterns: this.opts.ignorePatterns } : {}),
       sharedKeyHint: 'context',
     });

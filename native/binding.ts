@@ -117,8 +117,6 @@ export interface CopyPlanOp {
   gid: number;
   atimeMs: number;
   mtimeMs: number;
-  /** dir: false keeps an existing directory's own mode, owner and times. Default true. */
-  finish?: boolean;
 }
 
 export interface CopyPlan {

@@ -35,8 +35,6 @@ pub struct CopyPlanOp {
     pub atime_ms: f64,
     /// Modification time, ms.
     pub mtime_ms: f64,
-    /// `dir`: set mode, owner and times after the contents. False keeps an existing directory's own.
-    pub finish: Option<bool>,
 }
 
 /// A whole copy: the ops and how to treat what is already at a destination path.
@@ -138,9 +136,7 @@ pub fn apply_copy_plan(plan: &CopyPlan) -> io::Result<u32> {
     let runs: Vec<&[&CopyPlanOp]> = leaves.chunks(LEAF_RUN).collect();
     map_indexed(runs.len(), |i| runs[i].iter().try_for_each(|op| make_leaf(root, op, plan.replace, &data)))?;
     for op in dirs.iter().rev() {
-        if op.finish.unwrap_or(true) {
-            set_planned_meta(op, Path::new(&op.to), None)?;
-        }
+        set_planned_meta(op, Path::new(&op.to), None)?;
     }
     Ok(plan.ops.len() as u32)
 }
@@ -186,7 +182,6 @@ mod tests {
             gid: 2345,
             atime_ms: 1_000_000.5,
             mtime_ms: 2_000_250.0,
-            finish: None,
         }
     }
 

@@ -1,14 +1,15 @@
 // Selecting the build context's files for a local source: one native walk of the context dir
-// (symlinks kept as links) per build, filtered by include/exclude patterns in memory, and each
-// selected file's content digest, hashed in parallel by the Rust core unless the store's metadata
-// cache already knows it for the same path, size, mtime and inode. A rebuild of an unchanged
-// context (same fingerprint) reuses its content keys without selecting or reading anything.
+// (symlinks kept as links) per build, filtered in memory by include/exclude patterns and followed
+// paths (which add the targets of their links), and each selected file's content digest, hashed
+// in parallel by the Rust core unless the store's metadata cache already knows it for the same
+// path, size, mtime and inode. A rebuild of an unchanged context (same fingerprint) reuses its
+// content keys without selecting or reading anything.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PatternMatcher } from '../../frontend/dockerignore.js';
 import { native, type TreeEntry } from '../../native/binding.js';
 import { scanTreeLazily, type TreeScan } from '../../native/scan-tree.js';
-import { isWithin, resolveInRoot } from './root-path.js';
+import { followLinks, indexTree, type TreeIndex } from './follow-links.js';
 import { readKeyMemo, readRecords, writeKeyMemo, writeRecords, type DigestRecords, type KeyMemo } from './digest-records.js';
 import { selectEntries } from './tree-select.js';
 
@@ -31,6 +32,8 @@ interface ContextState {
   records?: Promise<DigestRecords>;
   keysFile: string;
   keys: KeyMemo;
+  /** The scan by path, for resolving followed links; built on first need. */
+  index?: TreeIndex;
 }
 
 /** What a build knows of its context: the directory, and maybe a walk of it begun early. */
@@ -89,9 +92,9 @@ export async function selectContext(build: ContextEnv, sel: Selection, cacheDir:
   const state = await stateOf(build, cacheDir);
   const entries = state.scan.entries() as ContextEntry[];
   const records = await (state.records ??= readRecords(state.cacheFile, contextDir));
-  const includes = [...sel.includes, ...(await followedTargets(contextDir, sel.followPaths))];
+  const includes = includePaths(state, sel);
   const picked = selectEntries(entries, {
-    include: includes.length > 0 ? new PatternMatcher(includes) : undefined,
+    include: includes !== undefined && includes.length > 0 ? new PatternMatcher(includes) : undefined,
     exclude: sel.excludes.length > 0 ? new PatternMatcher(sel.excludes) : undefined,
   });
 
@@ -121,12 +124,12 @@ async function loadContext({ contextDir, contextScan }: ContextEnv, cacheDir: st
   return { scan, cacheFile: `${base}.json`, keysFile, keys };
 }
 
-/** Context paths named by `local.followpaths` that are symlinks: their targets (inside the context) are selected too. */
-async function followedTargets(contextDir: string, followPaths: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of followPaths) {
-    const target = await resolveInRoot(contextDir, p);
-    if (isWithin(contextDir, target)) out.push(path.relative(contextDir, target).split(path.sep).join('/') || '.');
-  }
-  return out.filter((p) => p !== '.');
+/**
+ * The include patterns with the followed paths' links resolved into them (BuildKit's FilterOpt);
+ * undefined when a followed path selects the whole context.
+ */
+function includePaths(state: ContextState, sel: Selection): string[] | undefined {
+  if (sel.followPaths.length === 0) return sel.includes;
+  const followed = followLinks((state.index ??= indexTree(state.scan.entries())), sel.followPaths);
+  return followed === undefined ? (sel.includes.length > 0 ? sel.includes : undefined) : [...sel.includes, ...followed];
 }

@@ -29,6 +29,8 @@ export interface CopyRoots {
 interface Apply extends Filters {
   owner?: Owner;
   mode?: ModeChange;
+  /** The mode of the directories the copy creates. */
+  dirMode: number;
   mtime?: number;
 }
 
@@ -38,6 +40,7 @@ export async function copyAction(roots: CopyRoots, c: FileActionCopy): Promise<v
   const apply: Apply = {
     owner: await resolveOwner(roots.step, roots.destRoot, c.owner),
     mode: modeChange(roots.step, c),
+    dirMode: createdDirMode(c),
     mtime: timestampSeconds(c.timestamp),
     include: c.includePatterns?.length ? new PatternMatcher(c.includePatterns) : undefined,
     exclude: c.excludePatterns?.length ? new PatternMatcher(c.excludePatterns) : undefined,
@@ -51,28 +54,40 @@ export async function copyAction(roots: CopyRoots, c: FileActionCopy): Promise<v
 
   const destIsDir = dest.endsWith('/') || sources.length > 1;
   const destHost = await resolveInRoot(roots.destRoot, dest);
-  if (destIsDir) await makeDirs(roots, destHost, c.createDestPath ?? false, apply, dest);
-
+  const create = c.createDestPath ?? false;
   for (const s of sources) {
     const st = await lstat(s.host);
     if (c.attemptUnpackDockerCompatibility && st.isFile()) {
       const compression = await archiveCompression(s.host);
       if (compression !== undefined) {
-        await makeDirs(roots, destHost, c.createDestPath ?? false, apply, dest);
+        // BuildKit unpacks into a destination made 0755 whatever --chmod says.
+        await makeDirs(roots, destHost, create, { ...apply, dirMode: 0o755 }, dest);
         await extractArchive(s.host, compression, { step: roots.step, root: roots.destRoot, dest: destHost, owner: apply.owner, mtime: apply.mtime });
         continue;
       }
     }
+    if (destIsDir) await makeDirs(roots, destHost, create, apply, dest);
     const existing = await stat(destHost).catch(() => undefined);
     let target = destHost;
     if ((st.isDirectory() && !c.dirCopyContents && existing !== undefined) || (!st.isDirectory() && existing?.isDirectory())) {
-      target = path.join(destHost, path.basename(s.host));
+      target = path.join(destHost, s.name);
     }
-    const parent = st.isDirectory() && !c.dirCopyContents ? target : path.dirname(target);
-    await makeDirs(roots, parent, c.createDestPath ?? false, apply, dest);
+    // A directory's contents copied to a new path make that path as the copy makes any
+    // directory (BuildKit's MkdirAll), not as a copy of the source directory.
+    const intoNew = st.isDirectory() && c.dirCopyContents && existing === undefined;
+    await makeDirs(roots, intoNew ? target : path.dirname(target), create, apply, dest);
     if (st.isDirectory()) await copyDirContents(s.host, target, apply, c.alwaysReplaceExistingDestPaths ?? false, roots);
     else await copyEntry(s.host, st, target, apply, c.alwaysReplaceExistingDestPaths ?? false, roots);
   }
+}
+
+/**
+ * An octal --chmod without its set-id and sticky bits (BuildKit creates directories through Go's
+ * os.Chmod, which drops those of a plain number), else 0755; a symbolic --chmod leaves 0755.
+ */
+function createdDirMode(c: FileActionCopy): number {
+  const mode = c.mode ?? -1;
+  return c.modeStr || mode === -1 ? 0o755 : mode & 0o777;
 }
 
 function modeChange(step: string, c: FileActionCopy): ModeChange | undefined {
@@ -86,7 +101,10 @@ function modeChange(step: string, c: FileActionCopy): ModeChange | undefined {
 }
 
 interface Source {
+  /** Where it is, every symlink followed inside the source root. */
   host: string;
+  /** The name it lands under in a destination directory: its own, even when it is a followed link. */
+  name: string;
 }
 
 /** The sources `src` names: one path, or every match of its wildcards (Go filepath.Glob order: sorted). */
@@ -94,7 +112,7 @@ async function matchSources(roots: CopyRoots, src: string, c: FileActionCopy): P
   const follow = c.followSymlink ?? false;
   if (!c.allowWildcard || !hasWildcard(src)) {
     const host = await resolveInRoot(roots.srcRoot, src, { followLast: follow });
-    return (await lstat(host).catch(() => undefined)) ? [{ host }] : [];
+    return (await lstat(host).catch(() => undefined)) ? [{ host, name: path.posix.basename(path.posix.join('/', src)) }] : [];
   }
   let dirs = ['/'];
   const parts = src.split('/').filter((p) => p !== '' && p !== '.');
@@ -115,7 +133,7 @@ async function matchSources(roots: CopyRoots, src: string, c: FileActionCopy): P
   const out: Source[] = [];
   for (const p of dirs) {
     const host = await resolveInRoot(roots.srcRoot, p, { followLast: follow });
-    if (await lstat(host).catch(() => undefined)) out.push({ host });
+    if (await lstat(host).catch(() => undefined)) out.push({ host, name: path.posix.basename(p) });
   }
   return out;
 }
@@ -130,8 +148,8 @@ async function makeDirs(roots: CopyRoots, host: string, create: boolean, apply: 
     throw new CopyError(roots.step, `destination ${dest}: the parent directory does not exist`);
   }
   if (parent !== host && isWithin(roots.destRoot, parent)) await makeDirs(roots, parent, create, apply, dest);
-  await mkdir(host, { mode: 0o755 });
-  await chmod(host, 0o755);
+  await mkdir(host, { mode: apply.dirMode });
+  await chmod(host, apply.dirMode);
   if (apply.owner) await lchown(host, apply.owner.uid, apply.owner.gid);
   if (apply.mtime !== undefined) await lutimes(host, apply.mtime, apply.mtime);
 }
@@ -167,12 +185,14 @@ async function runPlan(roots: CopyRoots, ops: CopyPlanOp[], replace: boolean): P
 
 /**
  * Copies what is below `srcDir` into `destDir` (created when missing): one native scan, with the
- * selection and metadata decided here. A directory that already existed at the top keeps its own
- * mode, owner and times, as with Docker.
+ * selection and metadata decided here. A directory already at the top keeps its own mode and
+ * owner but takes the source directory's times, as BuildKit's copier restores them.
  */
 async function copyDirContents(srcDir: string, destDir: string, apply: Apply, replace: boolean, roots: CopyRoots): Promise<void> {
-  const keepMeta = (await lstat(destDir).catch(() => undefined))?.isDirectory() === true;
-  const ops: CopyPlanOp[] = [{ kind: 'dir', to: destDir, ...copiedMeta(apply, true, await lstat(srcDir)), finish: !keepMeta }];
+  const top = await lstat(destDir).catch(() => undefined);
+  const srcMeta = copiedMeta(apply, true, await lstat(srcDir));
+  const topMeta = top?.isDirectory() ? { ...srcMeta, mode: top.mode & 0o7777, uid: top.uid, gid: top.gid } : srcMeta;
+  const ops: CopyPlanOp[] = [{ kind: 'dir', to: destDir, ...topMeta }];
   for (const e of selectEntries(await scanTree(srcDir), apply)) {
     const to = path.join(destDir, e.rel);
     const meta = copiedMeta(apply, e.kind === 'dir', e);

@@ -165,7 +165,8 @@ test('COPY/ADD: context include patterns, .dockerignore excludes, chown/chmod, -
     'ADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 https://example.com/f.tgz /f/',
   ].join('\n'), { ignorePatterns: ['*.log'] });
   const local = ops(r).find((o) => o.source?.identifier === 'local://context')!;
-  assert.equal(local.source!.attrs!['local.includepattern'], '["x.txt","dir"]');
+  assert.equal(local.source!.attrs!['local.followpaths'], '["x.txt","dir"]');
+  assert.equal(local.source!.attrs!['local.includepattern'], undefined);
   assert.equal(local.source!.attrs!['local.excludepatterns'], '["*.log"]');
   const copies = files(r).flatMap((f) => f.actions ?? []).flatMap((a) => (a.copy ? [a.copy] : []));
   const first = copies.find((c) => c.src === '/x.txt')!;

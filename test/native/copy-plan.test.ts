@@ -108,22 +108,23 @@ test('applyCopyPlan copies a scanned mtimeMs so that lstat reads back the same m
   for (const o of ops) assert.equal(lstatSync(o.to).mtimeMs, o.mtimeMs, o.to);
 });
 
-test('finish:false keeps an existing directory\'s own mode, owner and times', async (t) => {
+test('an existing directory is kept, its contents added, and it takes the planned mode, owner and times last', async (t) => {
   const dir = await scratch(t);
   const keep = path.join(dir, 'keep');
   await mkdir(keep, { mode: 0o700 });
-  const before = lstatSync(keep);
+  await writeFile(path.join(keep, 'old'), 'o');
   await writeFile(path.join(dir, 'src'), 'x');
   await native.applyCopyPlan({
     root: dir,
     replace: false,
-    ops: [op('dir', keep, { mode: 0o755, uid: 5, gid: 6, finish: false }), op('file', path.join(keep, 'f'), { from: path.join(dir, 'src'), size: 1 })],
+    ops: [op('dir', keep, { mode: 0o1777, uid: 5, gid: 6 }), op('file', path.join(keep, 'f'), { from: path.join(dir, 'src'), size: 1 })],
   });
   const after = lstatSync(keep);
-  assert.equal(after.mode & 0o7777, 0o700);
-  assert.deepEqual([after.uid, after.gid], [before.uid, before.gid]);
-  assert.notEqual(after.mtimeMs, T, 'planned time not applied');
+  assert.equal(after.mode & 0o7777, 0o1777);
+  assert.deepEqual([after.uid, after.gid], [5, 6]);
+  assert.equal(after.mtimeMs, T, 'the time is set after the new file moved it');
   assert.equal(await readFile(path.join(keep, 'f'), 'utf8'), 'x');
+  assert.equal(await readFile(path.join(keep, 'old'), 'utf8'), 'o', 'the directory was not recreated');
 });
 
 test('a file where a directory exists fails unless replace, naming the path from the root', async (t) => {

@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -155,6 +155,26 @@ test('cache: a rebuild is all cached; an edit re-runs exactly its dependants; ig
   const arg = await mustBuild(ctx, '-t', 'cache-test', '--build-arg', 'V=2');
   assert.deepEqual(named(arg, 'vertex.start'), ['[stage-2 3/3] COPY --from=x /v /a.copy /out/', '[x 5/5] RUN echo "v=$V" > /v'], 'steps before the ARG and other stages stay cached');
   assert.equal(await inImage('cache-test', 'cat /out/v'), 'v=2\n', 'RUN saw the ARG in its environment');
+});
+
+test('cache: a COPY of a symlink re-runs when the link\'s target is edited, and only then', async () => {
+  const ctx = await context('symlink-cache', {
+    Dockerfile: 'FROM kiln.local/busybox\nCOPY good /good\nRUN cat /good > /good.copy\n',
+    'real.txt': 'one\n',
+    'other.txt': 'not copied\n',
+  });
+  await symlink('real.txt', path.join(ctx, 'good'));
+  const steps = ['[2/3] COPY good /good', '[3/3] RUN cat /good > /good.copy', '[internal] load build context'];
+  const first = await mustBuild(ctx, '-t', 'symlink-cache');
+  assert.deepEqual(named(first, 'vertex.start'), steps);
+  assert.equal(await inImage('symlink-cache', 'cat /good.copy; test -L /good || echo regular-file'), 'one\nregular-file\n');
+
+  await writeFile(path.join(ctx, 'other.txt'), 'edited, still not copied\n');
+  assert.deepEqual(named(await mustBuild(ctx, '-t', 'symlink-cache'), 'vertex.start'), []);
+
+  await writeFile(path.join(ctx, 'real.txt'), 'two\n');
+  assert.deepEqual(named(await mustBuild(ctx, '-t', 'symlink-cache'), 'vertex.start'), steps);
+  assert.equal(await inImage('symlink-cache', 'cat /good.copy'), 'two\n');
 });
 
 test('without SOURCE_DATE_EPOCH, a fully cached rebuild gives the same image and an edit a later one', async () => {

@@ -188,6 +188,60 @@ test('ADD extracts local tar archives (gzip, xz, zstd, bzip2), copies other file
     }
   }));
 
+test('a followed symlink lands under its own name, resolved inside the source root; links inside a copied dir stay links', () =>
+  withFx(async (fx, base) => {
+    const stage = await snapshotOf(fx, {
+      'temp/target': 'T', 'workdir/relative_link': { link: '../temp/target' }, 'workdir/up': { link: '../../../../temp/target' },
+      'workdir/dir_link': { link: '/temp' }, 'workdir/inner': { link: 'relative_link' },
+    });
+    const out = await runActions(fx, [base, stage], [
+      copy({ src: '/workdir/relative_link', dest: '/dest/', createDestPath: true }, { output: -1 }),
+      copy({ src: '/workdir/u*', dest: '/wild/', allowWildcard: true, createDestPath: true }, { input: 2, output: -1 }),
+      copy({ src: '/workdir/dir_link/target', dest: '/through', createDestPath: true }, { input: 3, output: -1 }),
+      copy({ src: '/workdir/dir_link', dest: '/existing/', dirCopyContents: true, createDestPath: true }, { input: 4, output: -1 }),
+      copy({ src: '/workdir', dest: '/wd', dirCopyContents: true, createDestPath: true }, { input: 5 }),
+    ]);
+    const t = await withView(fx, out, (d) => listTree(d));
+    assert.equal(t['dest/relative_link'], 'T');
+    assert.equal(t['dest/target'], undefined, 'not under the target\'s name');
+    assert.equal(t['wild/up'], 'T', 'a wildcard match that is a link, climbing past the root, stays inside it');
+    assert.equal(t.through, 'T');
+    assert.equal(t['existing/target'], 'T', 'a link to a directory copies its contents');
+    assert.equal(t['wd/inner'], '-> relative_link');
+    assert.equal(t['wd/dir_link'], '-> /temp');
+  }));
+
+test('directories a COPY creates are 0755 (an octal --chmod without set-id and sticky bits), owned by --chown or root; an existing top keeps its own but takes the source times', () =>
+  withFx(async (fx, base) => {
+    const src = await snapshotOf(fx, {
+      'dir/': { dir: true, mode: 0o775, uid: 1000, mtime: 1_000_000_000 }, 'dir/sub/': { dir: true, mode: 0o775 }, 'dir/sub/f': 'F', f: 'G',
+    });
+    const out = await runActions(fx, [base, src], [
+      copy({ src: '/dir', dest: '/new', dirCopyContents: true, createDestPath: true }, { output: -1 }),
+      copy({ src: '/dir', dest: '/owned/', dirCopyContents: true, createDestPath: true, owner: { user: { byId: 7 } } }, { input: 2, output: -1 }),
+      copy({ src: '/dir', dest: '/a/b/c/', dirCopyContents: true, createDestPath: true, mode: 0o750 }, { input: 3, output: -1 }),
+      copy({ src: '/f', dest: '/p/q/f', createDestPath: true, mode: 0o4711 }, { input: 4, output: -1 }),
+      copy({ src: '/f', dest: '/sym/d/', createDestPath: true, modeStr: 'u+x' }, { input: 5, output: -1 }),
+      copy({ src: '/dir', dest: '/existing/', dirCopyContents: true, createDestPath: true, mode: 0o700 }, { input: 6 }),
+    ]);
+    await withView(fx, out, async (d) => {
+      const meta = async (p: string) => {
+        const st = await lstat(path.join(d, p));
+        return [(st.mode & 0o7777).toString(8), `${st.uid}:${st.gid}`];
+      };
+      assert.deepEqual(await meta('new'), ['755', '0:0'], 'not the source directory\'s 0775 or owner');
+      assert.deepEqual(await meta('new/sub'), ['775', '0:0']);
+      assert.equal((await lstat(path.join(d, 'new'))).mtimeMs, 1_000_000_000_000, 'the top takes the source directory\'s times');
+      assert.deepEqual(await meta('owned'), ['755', '7:7']);
+      for (const p of ['a', 'a/b', 'a/b/c', 'a/b/c/sub']) assert.deepEqual(await meta(p), ['750', '0:0'], p);
+      assert.deepEqual(await meta('p'), ['711', '0:0'], 'set-id bits are not given to created directories');
+      assert.deepEqual(await meta('p/q/f'), ['4711', '0:0']);
+      assert.deepEqual(await meta('sym/d'), ['755', '0:0'], 'a symbolic --chmod leaves created directories 0755');
+      assert.deepEqual(await meta('existing'), ['755', '0:0'], 'an existing destination keeps its mode');
+      assert.equal((await lstat(path.join(d, 'existing'))).mtimeMs, 1_000_000_000_000);
+    });
+  }));
+
 async function snapshotOfBytes(fx: Fixture, a: Record<string, Buffer>, b: Record<string, Buffer>): Promise<string> {
   const key = `bytes-${Math.random().toString(16).slice(2)}`;
   await fx.snapshotter.prepare(`${key}-rw`);

@@ -1,7 +1,7 @@
 // Test fixture for the op executors: a real store and overlay snapshotter under a temp root, a
 // SolveEnv over them, helpers to make committed snapshots from file lists and read them back.
 import { execFileSync } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { native } from '../../../native/binding.js';
@@ -48,7 +48,8 @@ export function vertex(op: Op, name = 'step'): VertexInfo {
   return { digest: `sha256:${(++counter).toString(16).padStart(64, '0')}`, op, name, inputs: [] };
 }
 
-export type Entry = string | { link: string } | { dir: true; mode?: number } | { file: string; mode?: number; uid?: number };
+/** `mtime` (seconds) of a directory is set after all entries are written, since writing into it moves it. */
+export type Entry = string | { link: string } | { dir: true; mode?: number; uid?: number; mtime?: number } | { file: string; mode?: number; uid?: number };
 
 export async function writeTree(dir: string, files: Record<string, Entry>): Promise<void> {
   for (const [rel, e] of Object.entries(files)) {
@@ -56,11 +57,17 @@ export async function writeTree(dir: string, files: Record<string, Entry>): Prom
     await mkdir(path.dirname(p), { recursive: true });
     if (typeof e === 'string') await writeFile(p, e);
     else if ('link' in e) await symlink(e.link, p);
-    else if ('dir' in e) await mkdir(p, { recursive: true, mode: e.mode ?? 0o755 });
-    else {
+    else if ('dir' in e) {
+      await mkdir(p, { recursive: true });
+      await chmod(p, e.mode ?? 0o755);
+      if (e.uid !== undefined) execFileSync('chown', [String(e.uid), p]);
+    } else {
       await writeFile(p, e.file, { mode: e.mode ?? 0o644 });
       if (e.uid !== undefined) execFileSync('chown', [String(e.uid), p]);
     }
+  }
+  for (const [rel, e] of Object.entries(files)) {
+    if (typeof e === 'object' && 'dir' in e && e.mtime !== undefined) await utimes(path.join(dir, rel), e.mtime, e.mtime);
   }
 }
 

@@ -137,6 +137,41 @@ test('an unchanged context reuses its key without reading the digest records; an
   });
 });
 
+test('followed paths bring the targets of their links, and the key follows the target\'s content', async () => {
+  await withContext(async (ctx) => {
+    const outside = `${ctx}.outside`;
+    await writeTree(ctx, {
+      'real.txt': 'real', 'good': { link: 'real.txt' }, 'dlink': { link: 'app' },
+      // Resolved inside the context (as BuildKit does): the file next to the context is never read.
+      'up': { link: `../${path.basename(outside)}` },
+    });
+    await writeFile(outside, 'host file');
+    const fx = await openFixture({ contextDir: ctx });
+    try {
+      const v = vertex(localOp({ 'local.followpaths': ['good', 'dlink/main.go', 'up'] }));
+      const [res] = await executorFor(v.op).run(v, [], fx.env, () => undefined);
+      assert.deepEqual(await withView(fx, res!.snapshot!, (d) => listTree(d)), {
+        app: '/', 'app/main.go': 'package main', dlink: '-> app', good: '-> real.txt', 'real.txt': 'real', up: `-> ../${path.basename(outside)}`,
+      });
+
+      const key = () => executorFor(v.op).contentKey!(v, { ...fx.env });
+      const k1 = await key();
+      await writeFile(path.join(ctx, 'real.txt'), 'edited');
+      const k2 = await key();
+      assert.notEqual(k2, k1, 'editing the target of a followed link changes the key');
+      await writeFile(path.join(ctx, 'app/main.go'), 'package main // edited');
+      assert.notEqual(await key(), k2, 'so does editing a file reached through a linked directory');
+      const k3 = await key();
+      await writeFile(outside, 'host file, edited');
+      await writeFile(path.join(ctx, 'app/main_test.go'), 'not selected, edited');
+      assert.equal(await key(), k3, 'files outside the context or the selection do not count');
+    } finally {
+      await fx.cleanup();
+      await rm(outside, { force: true });
+    }
+  });
+});
+
 test('a local source other than "context" is a user-facing error', async () => {
   const fx = await openFixture();
   try {
