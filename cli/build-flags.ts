@@ -4,9 +4,6 @@ import type { Platform } from '../snapshotter/oci.js';
 import { hostPlatform, parsePlatforms } from '../registry/platform.js';
 import { parseBuildArgs } from '../frontend/buildargs.js';
 import { UsageError } from './errors.js';
-import type { BuildInput } from '../frontend/build-input.js';
-import { compileDockerfile, type CompileResult, type ImageResolver } from '../frontend/compile.js';
-import { parseDockerfile } from '../frontend/dockerfile.js';
 
 export const buildFlagOptions = {
   file: { type: 'string', short: 'f' },
@@ -35,19 +32,4 @@ export function readBuildFlags(values: { file?: string; target?: string; 'build-
     platforms: values.platform ? parsePlatforms(values.platform) : [hostPlatform()],
     noCache: values['no-cache'] ?? false,
   };
-}
-
-/** Parses and compiles the build's Dockerfile with its flags: what `build` and `debug llb` share. */
-export async function compileBuild(input: BuildInput, flags: BuildFlags, resolveImage?: ImageResolver): Promise<CompileResult> {
-  return compileDockerfile(parseDockerfile(input.text, input.displayName), {
-    file: input.displayName,
-    text: input.text,
-    ...(flags.target !== undefined ? { target: flags.target } : {}),
-    buildArgs: flags.buildArgs,
-    targetPlatform: flags.platforms[0]!,
-    buildPlatform: hostPlatform(),
-    ignorePatterns: input.ignorePatterns,
-    ...(resolveImage ? { resolveImage } : {}),
-    noCache: flags.noCache,
-  });
 }

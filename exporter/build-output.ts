@@ -92,29 +92,3 @@ async function writeRootfsTar(store: Store, manifest: Manifest, dest: string, op
     if (staged !== undefined) await rm(staged, { force: true });
   }
 }
-
-/** The keys buildx writes to --metadata-file for an image build. */
-export interface BuildMetadata {
-  'containerimage.digest': string;
-  'containerimage.config.digest': string;
-  'containerimage.descriptor': Descriptor;
-  'image.name'?: string;
-}
-
-export function buildMetadata(image: BuiltImage, names: readonly string[]): BuildMetadata {
-  const { architecture, os, variant, created } = image.config;
-  const descriptor: Descriptor = {
-    mediaType: image.manifest.mediaType ?? MediaType.ociManifest,
-    digest: image.manifestDigest,
-    size: image.manifestSize,
-    // As BuildKit's exporter: the creation time in whole seconds, and the platform built for.
-    ...(created !== undefined ? { annotations: { 'org.opencontainers.image.created': created.replace(/\.\d+Z$/, 'Z') } } : {}),
-    platform: { architecture, os, ...(variant !== undefined ? { variant } : {}) },
-  };
-  return {
-    'containerimage.config.digest': image.configDigest,
-    'containerimage.descriptor': descriptor,
-    'containerimage.digest': image.manifestDigest,
-    ...(names.length > 0 ? { 'image.name': names.join(',') } : {}),
-  };
-}

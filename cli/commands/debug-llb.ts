@@ -2,10 +2,8 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { buildFlagOptions, compileBuild, readBuildFlags } from '../build-flags.js';
-import { readBuildInput } from '../../frontend/build-input.js';
-import { marshalDefinition } from '../../solver/llb/marshal.js';
-import { definitionToJSON } from '../../solver/llb/json.js';
+import { buildFlagOptions, readBuildFlags } from '../build-flags.js';
+import { compileBuild, definitionBytes, definitionJson } from '../../api/index.js';
 
 const usage = `Usage: kiln debug llb [OPTIONS] CONTEXT
 
@@ -26,14 +24,21 @@ export const debugLlb: Command = {
     if (format !== 'json' && format !== 'pb') throw new UsageError(`--format=${format}: use json or pb`, usage);
     const flags = readBuildFlags(values, positionals, io.env, usage);
     if (flags.platforms.length !== 1) throw new UsageError('debug llb compiles for one platform at a time', usage);
-    const input = await readBuildInput(flags.context, flags.file, io.cwd);
-    const result = await compileBuild(input, flags);
+    const result = await compileBuild({
+      context: flags.context,
+      cwd: io.cwd,
+      ...(flags.file !== undefined ? { file: flags.file } : {}),
+      ...(flags.target !== undefined ? { target: flags.target } : {}),
+      buildArgs: flags.buildArgs,
+      platform: flags.platforms[0]!,
+      noCache: flags.noCache,
+    });
     for (const w of result.warnings) io.stderr.write(`warning: ${w}\n`);
     if (format === 'pb') {
-      io.stdout.write(marshalDefinition(result.definition));
+      io.stdout.write(definitionBytes(result.definition));
       return 0;
     }
-    const out = { target: result.target, platform: result.platform, llb: definitionToJSON(result.definition), config: result.config };
+    const out = { target: result.target, platform: result.platform, llb: definitionJson(result.definition), config: result.config };
     io.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return 0;
   },

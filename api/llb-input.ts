@@ -1,30 +1,14 @@
-// `kiln build --llb FILE.pb`: a Definition read from a file or stdin (as `kiln debug llb --format pb`
-// prints it), the image config given beside it, and the base images any Definition names.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import type { CliIO } from './command.js';
-import { UsageError } from './errors.js';
+// `build` of a Definition instead of a Dockerfile (`kiln build --llb FILE.pb`): the pb.Definition
+// as `kiln debug llb --format pb` prints it, the image config given beside it, and the base
+// images a Definition names.
+import type { ImageConfig } from '../snapshotter/oci.js';
 import { LlbDecodeError } from '../solver/llb/errors.js';
 import { unmarshalDefinition, unmarshalOp } from '../solver/llb/marshal.js';
 import type { Definition } from '../solver/llb/types.js';
-import type { ImageConfig } from '../snapshotter/oci.js';
+import { OptionError } from './errors.js';
 
-async function readInput(file: string, flag: string, io: CliIO): Promise<Buffer> {
-  if (file === '-') {
-    const chunks: Buffer[] = [];
-    for await (const chunk of io.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
-    return Buffer.concat(chunks);
-  }
-  try {
-    return await readFile(path.resolve(io.cwd, file));
-  } catch (err) {
-    throw new UsageError(`${flag} ${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-  }
-}
-
-export async function readLlbFile(file: string, io: CliIO): Promise<Definition> {
-  const bytes = await readInput(file, '--llb', io);
-  const where = file === '-' ? 'stdin' : file;
+/** Decodes a pb.Definition read from `where` (a file's name, or stdin), every op checked up front. */
+export function decodeDefinition(bytes: Uint8Array, where: string): Definition {
   try {
     const def = unmarshalDefinition(bytes);
     if (def.def.length === 0) throw new LlbDecodeError('it holds no ops');
@@ -43,16 +27,15 @@ export async function readLlbFile(file: string, io: CliIO): Promise<Definition> 
  * The image config for a Definition's result: an image config JSON, or what `kiln debug llb`
  * prints (whose `config` is one).
  */
-export async function readLlbConfig(file: string, io: CliIO): Promise<ImageConfig> {
-  const text = (await readInput(file, '--llb-config', io)).toString('utf8');
+export function decodeImageConfig(text: string, where: string): ImageConfig {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`--llb-config ${file}: not JSON (${(err as Error).message})`);
+    throw new OptionError('llb-config', where, `not JSON (${(err as Error).message})`);
   }
   const candidate = isImageConfig(value) ? value : isImageConfig((value as { config?: unknown } | null)?.config) ? (value as { config: ImageConfig }).config : undefined;
-  if (!candidate) throw new UsageError(`--llb-config ${file}: not an image config (expected architecture, os and config), nor 'kiln debug llb' output holding one`);
+  if (!candidate) throw new OptionError('llb-config', where, "not an image config (expected architecture, os and config), nor 'kiln debug llb' output holding one");
   return candidate;
 }
 

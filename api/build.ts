@@ -1,0 +1,162 @@
+// `build()`: a Dockerfile (or a Definition) and its context become an image in the store and the
+// outputs asked for. The whole orchestration: base images resolved through the store, the solve
+// over its snapshots, the export, the outputs, all under one lease that ends with the process.
+import path from 'node:path';
+import type { ImageConfig, Platform } from '../snapshotter/oci.js';
+import type { Snapshotter } from '../snapshotter/snapshots.js';
+import type { Store } from '../snapshotter/store.js';
+import { normalizeName } from '../snapshotter/image-read.js';
+import { solve } from '../solver/solve.js';
+import type { SolveEvent } from '../solver/types.js';
+import { startContextScan } from '../solver/executors/context-files.js';
+import { exportImage, type ExportedImage } from '../solver/export-image.js';
+import type { Definition } from '../solver/llb/types.js';
+import { emptyConfig } from '../frontend/image-config.js';
+import { parseOutputSpecs, storeNames, outputNames, type OutputSpec } from '../exporter/output-spec.js';
+import { buildMetadata, type BuildMetadata } from '../exporter/build-metadata.js';
+import { hostPlatform } from '../registry/platform.js';
+import { storeResolver } from './base-images.js';
+import { compileBuild } from './compile.js';
+import { sourceImages } from './llb-input.js';
+
+export type { OutputSpec };
+
+/** What a build reports as it goes: the solve's events, and the frontend's warnings first. */
+export type BuildEvent = SolveEvent | { type: 'warning'; message: string; time: number };
+
+export interface BuildOptions {
+  store: Store;
+  snapshotter: Snapshotter;
+  /** The build context folder (relative to `cwd`). */
+  context: string;
+  cwd?: string;
+  /** The Dockerfile (relative to `cwd`; default: the context's Dockerfile). */
+  file?: string;
+  /** Names the Dockerfile in messages instead of its path (one read from stdin). */
+  fileName?: string;
+  /** A Definition to solve instead of a Dockerfile, and its image's config (default: empty but for the platform). */
+  llb?: { definition: Definition; config?: ImageConfig };
+  target?: string;
+  buildArgs?: Map<string, string>;
+  /** Default: this machine's. */
+  platform?: Platform;
+  noCache?: boolean;
+  /** id → bytes (see readSecrets), for RUN --mount=type=secret. */
+  secrets?: Map<string, Buffer>;
+  labels?: Record<string, string>;
+  /** Where the image goes (see buildOutputs); default: the store, under no name. */
+  outputs?: OutputSpec[];
+  /** Fail before solving, naming the images a pull would fetch (kiln has no registry client yet). */
+  pull?: boolean;
+  /** The image's creation time and the clamp of its files' times (seconds). */
+  sourceDateEpoch?: number;
+  /** Steps run at once (default: the machine's cores). */
+  parallelism?: number;
+  /** Aborting cancels the running steps; finished ones stay cached. */
+  signal?: AbortSignal;
+  /** Where an output with `dest=-` streams (default: process.stdout). */
+  stdout?: NodeJS.WritableStream;
+  onEvent?: (e: BuildEvent) => void;
+}
+
+export interface BuildResult {
+  /** The image made; undefined when every output is `type=cacheonly`. */
+  image?: ExportedImage;
+  /** What buildx writes to --metadata-file for this build. */
+  metadata?: BuildMetadata;
+}
+
+/** `--output` specs (buildx's syntax) with the `-t` names, as `build` takes them. */
+export function buildOutputs(specs: readonly string[], tags: readonly string[], cwd = process.cwd()): OutputSpec[] {
+  return parseOutputSpecs(specs, { tags, cwd, normalize: normalizeName });
+}
+
+/** A FROM image kiln would have to pull; kiln has no registry client yet. */
+export class PullNotSupportedError extends Error {
+  readonly code = 'KILN_PULL_UNSUPPORTED';
+  readonly userFacing = true;
+  constructor(readonly refs: string[]) {
+    super(`--pull: kiln cannot pull images from registries yet (this build would pull ${refs.join(', ')}); drop --pull to build from the images in the store (kiln import, kiln load)`);
+    this.name = 'PullNotSupportedError';
+  }
+}
+
+interface Plan {
+  definition: Definition;
+  config: ImageConfig;
+  platform: Platform;
+  contextDir: string;
+}
+
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const { store, snapshotter } = opts;
+  const cwd = opts.cwd ?? process.cwd();
+  const emit = opts.onEvent ?? (() => undefined);
+  const outputs = opts.outputs ?? [{ type: 'image', names: [] }];
+  const platform = opts.platform ?? hostPlatform();
+  const contextDir = path.resolve(cwd, opts.context);
+  // The context's walk overlaps compiling (not for a Definition, which may read no context).
+  const contextScan = opts.llb === undefined ? startContextScan(contextDir) : undefined;
+
+  let plan: Plan;
+  if (opts.llb !== undefined) {
+    plan = { definition: opts.llb.definition, config: opts.llb.config ?? emptyConfig(platform), platform, contextDir };
+  } else {
+    // With pull the store is not asked: the images are named, unpinned, for the error below.
+    const compiled = await compileBuild({
+      context: opts.context,
+      cwd,
+      ...(opts.file !== undefined ? { file: opts.file } : {}),
+      ...(opts.fileName !== undefined ? { fileName: opts.fileName } : {}),
+      ...(opts.target !== undefined ? { target: opts.target } : {}),
+      ...(opts.buildArgs ? { buildArgs: opts.buildArgs } : {}),
+      platform,
+      noCache: opts.noCache ?? false,
+      ...(opts.pull ? {} : { resolveImage: storeResolver(store) }),
+    });
+    for (const message of compiled.warnings) emit({ type: 'warning', message, time: Date.now() });
+    plan = { definition: compiled.definition, config: compiled.config, platform: compiled.platform, contextDir: compiled.contextDir };
+  }
+  if (opts.pull) {
+    const refs = sourceImages(plan.definition);
+    if (refs.length) throw new PullNotSupportedError(refs);
+  }
+  if (opts.labels && Object.keys(opts.labels).length) plan.config.config.Labels = { ...plan.config.config.Labels, ...opts.labels };
+
+  // Held from the first step until every output is written, so a concurrent prune or rmi cannot
+  // take what the build uses; it ends with this process however that ends.
+  const lease = await store.leases.create({ owned: true });
+  try {
+    const { result } = await solve(
+      plan.definition,
+      {
+        store, snapshotter, lease, root: store.root, contextDir: plan.contextDir,
+        ...(contextScan ? { contextScan } : {}),
+        secrets: opts.secrets ?? new Map(),
+        signal: opts.signal ?? new AbortController().signal,
+        platform: plan.platform,
+        emit,
+      },
+      { noCache: opts.noCache ?? false, ...(opts.parallelism !== undefined ? { parallelism: opts.parallelism } : {}) },
+    );
+    if (outputs.every((o) => o.type === 'cacheonly')) return {};
+    const image = await exportImage(store, snapshotter, result, {
+      config: plan.config,
+      names: storeNames(outputs),
+      lease,
+      ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+      emit,
+    });
+    // The archive writers (tar-stream and the exporters) load only for outputs besides the store image.
+    if (outputs.some((o) => o.type !== 'image' && o.type !== 'cacheonly')) {
+      await (await import('../exporter/build-output.js')).writeBuildOutputs(store, image, outputs, {
+        stdout: opts.stdout ?? process.stdout,
+        ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+        emit,
+      });
+    }
+    return { image, metadata: buildMetadata(image, outputNames(outputs)) };
+  } finally {
+    await store.leases.delete(lease).catch(() => undefined);
+  }
+}

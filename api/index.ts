@@ -1,0 +1,7 @@
+// kiln as a library: `import { build, openStore, openSnapshots } from 'kiln'`. Each function takes
+// typed options and reports progress through an event callback; the `kiln` command is one caller.
+export { openStore, openSnapshots, DEFAULT_ROOT, SNAPSHOT_DRIVERS, type Store, type Snapshotter, type SnapshotDriverChoice } from './store.js';
+export { build, buildOutputs, PullNotSupportedError, type BuildOptions, type BuildResult, type BuildEvent, type OutputSpec } from './build.js';
+export { compileBuild, definitionBytes, definitionJson, type CompileOptions, type CompiledBuild } from './compile.js';
+export { readSecrets } from './secrets.js';
+export { OptionError } from './errors.js';
