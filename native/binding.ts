@@ -44,7 +44,10 @@ export type LayerDriver = 'overlay' | 'copy';
 export interface DiffLayerOptions {
   /** overlay: an overlay upper dir; copy: the full new tree. */
   upper: string;
-  /** copy: lowers[0] is the full parent tree (absent = scratch); overlay: unused. */
+  /**
+   * overlay: the parents' layer dirs, top-most first, which say what is a change (absent: no
+   * parent); copy: lowers[0] is the full parent tree (absent: scratch).
+   */
   lowers?: string[];
   driver: LayerDriver;
   /** Written through a temp file in the same dir, then renamed. */

@@ -117,7 +117,7 @@ async function diffLayer(store: Store, snapshotter: Snapshotter, index: LayerInd
   try {
     const info = await native.diffLayer({
       upper: snapshotter.upperDir(snap.key),
-      ...(snapshotter.driver === 'copy' && parents[0] !== undefined ? { lowers: [parents[0]] } : {}),
+      ...(parents.length > 0 ? { lowers: parents } : {}),
       driver: snapshotter.driver,
       output,
       compression: 'gzip',

@@ -39,12 +39,8 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const out = ingestPath(store.root);
   try {
     const upper = snapshotter.upperDir(c.snapshot);
-    const parent = snapshotter.parentDirs(c.snapshot)[0];
-    const layer = await native.diffLayer(
-      snapshotter.driver === 'overlay'
-        ? { upper, driver: 'overlay', output: out, compression: 'gzip' }
-        : { upper, ...(parent !== undefined ? { lowers: [parent] } : {}), driver: 'copy', output: out, compression: 'gzip' },
-    );
+    const parents = snapshotter.parentDirs(c.snapshot);
+    const layer = await native.diffLayer({ upper, ...(parents.length > 0 ? { lowers: parents } : {}), driver: snapshotter.driver, output: out, compression: 'gzip' });
     await store.content.ingestFile(out, { expected: layer.digest, move: true });
     const created = new Date().toISOString();
     const next: ImageConfig = {

@@ -1,71 +1,122 @@
-//! Diff of an overlayfs upper dir: everything in it is a change, char 0/0 devices are deletions
-//! and `trusted.overlay.opaque=y` dirs hide their lowers. O(changed files): lowers are never read.
+//! The diff of a new tree against the layers below it, entry by entry as BuildKit's differs
+//! decide it: an object unchanged from the one below is left out (a directory then appears only
+//! as the parent of a change), a deletion of something no layer below has is no change, and a
+//! directory deleted and made again gets a whiteout for each name it lost, never an opaque marker.
+//!
+//! An overlay upper dir is walked alone and each of its names looked up below, so the cost
+//! follows the changed files, not the image (BuildKit's overlay differ). A full tree (the copy
+//! driver) is walked side by side with its parent's (containerd's double walk), and so is an
+//! upper dir under a directory overlayfs marked opaque, whose lower names it no longer lists.
 
 use super::emit::Emitter;
 use super::error::{AtEntry, LayerError};
-use super::meta::{is_whiteout, read_xattrs};
-use super::whiteout::{join, whiteout_name, OVERLAY_OPAQUE_XATTR};
-use std::fs::{self, Metadata};
+use super::lower::{Below, LowerDir};
+use super::meta::is_whiteout;
+use super::new_side::{children, xattrs, Side};
+use super::same::unchanged;
+use super::whiteout::{join, OVERLAY_OPAQUE_XATTR};
+use std::ffi::OsStr;
+use std::fs::Metadata;
 use std::io::Write;
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-/// overlayfs features whose upper dirs do not hold full copies, so a layer cannot be cut from them.
-const UNSUPPORTED_XATTRS: &[(&[u8], &str)] = &[
-    (b"trusted.overlay.redirect", "redirect_dir"),
-    (b"trusted.overlay.metacopy", "metacopy"),
-];
+/// How a directory's names are matched with the ones below.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Walk {
+    /// Only the new side's names, each looked up below (an overlay upper dir).
+    Lookup,
+    /// Both listings merged, so names only below become whiteouts.
+    Double,
+}
 
-/// A child of an upper dir: the name it takes in the layer, its own name, its metadata.
-type Child = (Vec<u8>, Vec<u8>, Metadata);
+/// Writes the layer of an overlay upper dir over its parents' layer dirs (top-most first).
+pub fn diff_overlay<W: Write>(upper: &Path, lowers: &[PathBuf], em: &mut Emitter<W>) -> Result<(), LayerError> {
+    walk(upper, b"", &LowerDir::overlay(lowers), Side::Upper, Walk::Lookup, em)
+}
 
-/// A directory's children sorted by the name they take in the layer (`.wh.<name>` for
-/// whiteouts), with their metadata.
-fn children(dir: &Path, rel: &[u8]) -> Result<Vec<Child>, LayerError> {
-    let mut kids = Vec::new();
-    for item in fs::read_dir(dir).at(rel)? {
-        let item = item.at(rel)?;
-        let name = item.file_name().as_bytes().to_vec();
-        let md = fs::symlink_metadata(item.path()).at(&join(rel, &name))?;
-        let key = if is_whiteout(&md) { whiteout_name(&name) } else { name.clone() };
-        kids.push((key, name, md));
+/// Writes the changes that turn the full tree `old` (absent = empty) into `new`.
+pub fn diff_trees<W: Write>(new: &Path, old: Option<&Path>, em: &mut Emitter<W>) -> Result<(), LayerError> {
+    walk(new, b"", &LowerDir::tree(old), Side::Tree, Walk::Double, em)
+}
+
+fn walk<W: Write>(
+    abs: &Path,
+    rel: &[u8],
+    below: &LowerDir,
+    side: Side,
+    how: Walk,
+    em: &mut Emitter<W>,
+) -> Result<(), LayerError> {
+    let kids = children(abs, rel)?;
+    if how == Walk::Lookup {
+        for (name, md) in kids {
+            let under = below.open(&name).at(&join(rel, &name))?;
+            if is_whiteout(&md) {
+                if under.found.is_some() {
+                    em.whiteout(rel, &name)?;
+                }
+                continue;
+            }
+            visit(abs, rel, &name, &md, under, side, how, em)?;
+        }
+        return Ok(());
     }
-    kids.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(kids)
-}
-
-/// Writes the layer of an upper dir.
-pub fn diff_overlay<W: Write>(upper: &Path, em: &mut Emitter<W>) -> Result<(), LayerError> {
-    walk(upper, b"", em)
-}
-
-fn walk<W: Write>(abs: &Path, rel: &[u8], em: &mut Emitter<W>) -> Result<(), LayerError> {
-    for (_, name, md) in children(abs, rel)? {
-        let child_rel = join(rel, &name);
-        let child_abs = abs.join(std::ffi::OsStr::from_bytes(&name));
-        if is_whiteout(&md) {
-            em.whiteout(rel, &name)?;
+    let mut old = below.list().at(rel)?.into_iter().peekable();
+    for (name, md) in kids {
+        // What an upper dir deletes under an opaque dir is already gone from the view compared.
+        if side == Side::Upper && is_whiteout(&md) {
             continue;
         }
-        let xattrs = read_xattrs(&child_abs).at(&child_rel)?;
-        for (key, feature) in UNSUPPORTED_XATTRS {
-            if xattrs.iter().any(|(k, _)| k == key) {
-                return Err(LayerError::at(
-                    &child_rel,
-                    format!("the upper dir was written with overlay {feature} on; mount with {feature}=off"),
-                ));
-            }
+        while let Some((gone, _)) = old.next_if(|(o, _)| *o < name) {
+            em.whiteout(rel, &gone)?;
         }
-        em.object(&child_abs, &child_rel, &md, &xattrs)?;
-        if md.is_dir() {
-            let opaque = xattrs.iter().any(|(k, v)| k == OVERLAY_OPAQUE_XATTR.as_bytes() && v == b"y");
-            if opaque {
-                em.opaque(&child_rel)?;
-            }
-            em.enter(&child_abs, &child_rel, true);
-            walk(&child_abs, &child_rel, em)?;
-            em.leave();
-        }
+        let under = match old.next_if(|(o, _)| *o == name) {
+            Some(_) if md.is_dir() => below.open(&name).at(&join(rel, &name))?,
+            Some((_, found)) => Below { found: Some(found), dir: LowerDir::default() },
+            None => Below::default(),
+        };
+        visit(abs, rel, &name, &md, under, side, how, em)?;
+    }
+    for (gone, _) in old {
+        em.whiteout(rel, &gone)?;
     }
     Ok(())
 }
+
+/// Writes one new-side object unless it is unchanged from what is below, and walks into it.
+#[allow(clippy::too_many_arguments)]
+fn visit<W: Write>(
+    dir: &Path,
+    rel: &[u8],
+    name: &[u8],
+    md: &Metadata,
+    under: Below,
+    side: Side,
+    how: Walk,
+    em: &mut Emitter<W>,
+) -> Result<(), LayerError> {
+    let child_rel = join(rel, name);
+    let child = dir.join(OsStr::from_bytes(name));
+    let xattrs = xattrs(&child, &child_rel, side)?;
+    let same = match &under.found {
+        Some(found) => unchanged(&child, md, &xattrs, found).at(&child_rel)?,
+        None => false,
+    };
+    if !same {
+        em.object(&child, &child_rel, md, &xattrs)?;
+    }
+    if md.is_dir() {
+        // overlayfs also marks new and renamed directories opaque; only a counterpart below
+        // makes the mark mean that something was hidden.
+        let opaque = xattrs.iter().any(|(k, v)| k == OVERLAY_OPAQUE_XATTR.as_bytes() && v == b"y");
+        let how = if how == Walk::Lookup && opaque && under.found.is_some() { Walk::Double } else { how };
+        em.enter(&child, &child_rel, !same);
+        walk(&child, &child_rel, &under.dir, side, how, em)?;
+        em.leave();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

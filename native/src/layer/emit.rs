@@ -1,11 +1,11 @@
 //! Turns filesystem objects into tar entries for both diffs: hard-link detection, clamped
-//! mtimes, whiteout markers, and parent directories written before their first changed child.
+//! mtimes, whiteouts, and parent directories written before their first changed child.
 
 use super::entries::{Entry, Kind};
 use super::error::{AtEntry, LayerError};
 use super::meta::{entry_for, read_xattrs};
 use super::tar_writer::TarWriter;
-use super::whiteout::{join, whiteout_name, OPAQUE};
+use super::whiteout::{join, whiteout_name};
 use std::collections::HashMap;
 use std::fs::{self, File, Metadata};
 use std::io::Write;
@@ -70,12 +70,6 @@ impl<W: Write> Emitter<W> {
     pub fn whiteout(&mut self, parent: &[u8], name: &[u8]) -> Result<(), LayerError> {
         self.write_ancestors()?;
         let path = join(parent, &whiteout_name(name));
-        self.tar.append(&Entry::marker(path.clone()), None).at(&path)
-    }
-
-    /// Writes `<dir>/.wh..wh..opq`; called right after the directory's own entry.
-    pub fn opaque(&mut self, dir: &[u8]) -> Result<(), LayerError> {
-        let path = join(dir, OPAQUE);
         self.tar.append(&Entry::marker(path.clone()), None).at(&path)
     }
 

@@ -37,8 +37,11 @@ fn sized_call(mut call: impl FnMut(*mut libc::c_void, usize) -> isize) -> io::Re
     }
 }
 
+/// Extended attributes as (name, value) pairs, sorted by name.
+pub type Xattrs = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// All xattrs of a path (not following a final symlink), sorted by name.
-pub fn read_xattrs(path: &Path) -> io::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+pub fn read_xattrs(path: &Path) -> io::Result<Xattrs> {
     let c = cpath(path)?;
     // SAFETY: `c` is a valid NUL-terminated path and the buffer pointer/len pair comes from
     // `sized_call`, which passes either (null, 0) or a live buffer of that length.

@@ -11,11 +11,13 @@ mod entries;
 mod error;
 mod gzip;
 mod list;
+mod lower;
 mod meta;
-mod naive_diff;
 mod napi;
+mod new_side;
 mod produce;
 mod progress;
+mod same;
 mod tar_writer;
 mod whiteout;
 

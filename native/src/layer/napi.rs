@@ -11,7 +11,7 @@ use napi::bindgen_prelude::AsyncTask;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Env, Status, Task};
 use napi_derive::napi;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A JS `(bytes: number) => void` callable from the worker thread.
 pub type ProgressCallback = ThreadsafeFunction<f64, (), f64, Status, false>;
@@ -64,7 +64,8 @@ impl From<LayerInfo> for JsLayerInfo {
 pub struct DiffLayerOptions {
     /// overlay: the upper dir; copy: the full new tree.
     pub upper: String,
-    /// copy: `lowers[0]` is the full parent tree (absent = scratch).
+    /// overlay: the parents' layer dirs, top-most first (absent: no parent); copy: `lowers[0]`
+    /// is the full parent tree (absent: scratch).
     pub lowers: Option<Vec<String>>,
     /// `overlay` or `copy`.
     pub driver: String,
@@ -95,10 +96,10 @@ impl Task for DiffLayerTask {
             Some(e) if e.is_finite() && e.fract() == 0.0 && e >= 0.0 => Some(e as i64),
             Some(e) => return Err(invalid(format!("sourceDateEpoch {e} is not a whole number of seconds >= 0"))),
         };
-        let lower = o.lowers.as_ref().and_then(|l| l.first()).map(Path::new);
+        let lowers: Vec<PathBuf> = o.lowers.iter().flatten().map(PathBuf::from).collect();
         let req = DiffRequest {
             upper: Path::new(&o.upper),
-            lower: if driver == Driver::Copy { lower } else { None },
+            lowers: &lowers,
             driver,
             output: Path::new(&o.output),
             compression,

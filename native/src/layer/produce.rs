@@ -4,20 +4,20 @@
 use super::apply::Driver;
 use super::compress::{Compression, LayerInfo, LayerSink};
 use super::decode::open_layer;
-use super::diff::diff_overlay;
+use super::diff::{diff_overlay, diff_trees};
 use super::emit::Emitter;
 use super::error::LayerError;
-use super::naive_diff::diff_trees;
 use super::progress::Progress;
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// What to diff and where to write it.
 pub struct DiffRequest<'a> {
     /// overlay: the upper dir; copy: the full new tree.
     pub upper: &'a Path,
-    /// copy: the full parent tree (absent = scratch); unused for overlay.
-    pub lower: Option<&'a Path>,
+    /// overlay: the parents' layer dirs, top-most first (empty: no parent); copy: the full
+    /// parent tree first (empty: scratch).
+    pub lowers: &'a [PathBuf],
     /// Which kind of `upper` this is.
     pub driver: Driver,
     /// The blob to write (through a temp file and a rename).
@@ -37,8 +37,8 @@ pub fn diff_to_layer(req: &DiffRequest<'_>, progress: Progress) -> Result<LayerI
         .map_err(|e| LayerError::whole(format!("creating {}: {e}", req.output.display())))?;
     let mut em = Emitter::new(sink, req.source_date_epoch);
     match req.driver {
-        Driver::Overlay => diff_overlay(req.upper, &mut em)?,
-        Driver::Copy => diff_trees(req.upper, req.lower, &mut em)?,
+        Driver::Overlay => diff_overlay(req.upper, req.lowers, &mut em)?,
+        Driver::Copy => diff_trees(req.upper, req.lowers.first().map(PathBuf::as_path), &mut em)?,
     }
     let (sink, entries) = em.finish()?;
     Ok(sink.commit(entries)?)
