@@ -15,7 +15,9 @@ export interface CompileContext {
   opOptions(s: StageState, what: string): OpOptions;
   /** The build context as a local source, reading only `include` when given. */
   context(include?: string[]): Output;
-  /** `--from=` of COPY and RUN --mount: a stage name or index, else an image reference. */
-  resolveFrom(ref: string, s: StageState, at: SourceRange, flag: string): Promise<State>;
+  /** `--from=` of COPY and RUN --mount: a stage name (or for COPY, `byNumber`, its index), else an image reference. */
+  resolveFrom(ref: string, s: StageState, at: SourceRange, flag: string, byNumber: boolean): Promise<State>;
   fail(at: SourceRange, what: string): never;
+  /** A warning the build prints, naming the Dockerfile line. */
+  warn(at: SourceRange, what: string): void;
 }

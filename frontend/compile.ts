@@ -10,11 +10,12 @@ import type { CompileContext } from './compile-context.js';
 import { DockerfileError } from './errors.js';
 import { assignEnv, envPairs, Expander, type StageState } from './stage-state.js';
 import { PROXY_ARGS, platformArgs } from './buildargs.js';
-import { cloneConfig, emptyConfig, withDefaultPath } from './image-config.js';
+import { cloneConfig, emptyConfig, scratchConfig, withDefaultPath } from './image-config.js';
 import { dispatchConfig } from './dispatch-config.js';
 import { dispatchRun } from './dispatch-run.js';
 import { dispatchCopy, dispatchWorkdir } from './dispatch-copy.js';
 import { SourceMap } from './source-map.js';
+import { normalizeWorkdir } from './workdir.js';
 
 export interface ResolvedBase {
   /** The reference to pull, pinned to a digest where the resolver knows it. */
@@ -87,6 +88,11 @@ class Compiler implements CompileContext {
     throw new DockerfileError(this.file, at.startLine, what);
   }
 
+  readonly warnings: string[] = [];
+  warn(at: SourceRange, what: string): void {
+    this.warnings.push(`${this.file}:${at.startLine}: ${what}`);
+  }
+
   opOptions(s: StageState, what: string): OpOptions {
     return {
       platform: s.platform,
@@ -104,11 +110,14 @@ class Compiler implements CompileContext {
     });
   }
 
-  /** Finds a stage by name or index for a reference made from stage `from`. */
-  private stageRef(ref: string, from: Stage, at: SourceRange, what: string): Stage | undefined {
+  /**
+   * Finds the stage a `--from` of stage `from` names: by its name in any case, or for COPY
+   * (`byNumber`) also by its number, as BuildKit reads them (a mount's `from=1` is the image `1`).
+   */
+  private stageRef(ref: string, from: Stage, at: SourceRange, what: string, byNumber: boolean): Stage | undefined {
     const all = this.df.stages;
     let target: Stage | undefined;
-    if (/^\d+$/.test(ref)) {
+    if (byNumber && /^[+-]?\d+$/.test(ref)) {
       target = all[Number(ref)];
       if (!target) this.fail(at, `${what}=${ref}: there is no stage ${ref} (stages are numbered 0 to ${all.length - 1})`);
     } else {
@@ -122,8 +131,8 @@ class Compiler implements CompileContext {
     return target;
   }
 
-  async resolveFrom(ref: string, s: StageState, at: SourceRange, flag: string): Promise<State> {
-    const st = this.stageRef(ref, s.stage, at, flag);
+  async resolveFrom(ref: string, s: StageState, at: SourceRange, flag: string, byNumber: boolean): Promise<State> {
+    const st = this.stageRef(ref, s.stage, at, flag, byNumber);
     if (st) return (await this.compileStage(st.index)).state;
     return image(this.normalise(ref, at), { platform: s.platform });
   }
@@ -154,20 +163,28 @@ class Compiler implements CompileContext {
     const from = stage.from;
     const name = this.expand.word(from.image, this.globalLookup, from.range);
     if (name === '') this.fail(from.range, `FROM: the base image name '${from.image}' expands to nothing; set the ARG it uses (with --build-arg or a default)`);
-    if (name.toLowerCase() === 'scratch') return { state: null, config: emptyConfig(platform), platform };
-    const parent = this.stageRef(name, stage, from.range, 'FROM');
+    if (name.toLowerCase() === 'scratch') return { state: null, config: scratchConfig(platform), platform };
+    // Only the names of earlier stages: this stage's own name is not known yet (`FROM gcc AS gcc`
+    // is the image gcc), and a number is an image name (`FROM 1` is docker.io/library/1).
+    const parent = this.df.stages.slice(0, stage.index).find((st) => st.name === name);
     if (parent) {
       const ps = await this.compileStage(parent.index);
-      return { state: ps.state, config: cloneConfig(ps.config), platform: from.platform ? platform : ps.platform, env: ps.env };
+      const config = cloneConfig(ps.config);
+      return { state: ps.state, config, platform: from.platform ? platform : ps.platform, env: ps.env, triggers: this.takeTriggers(config, name) };
     }
     const ref = this.normalise(name, from.range);
     const resolved = await this.opts.resolveImage?.(ref, platform);
     const config = resolved?.config ? cloneConfig(resolved.config) : emptyConfig(platform);
-    // A base image's ONBUILD triggers run first in this stage and are not inherited (Docker's rule).
-    const triggers = parseTriggers(config.config.OnBuild ?? [], name, this.df.directives.escape);
-    delete config.config.OnBuild;
+    const triggers = this.takeTriggers(config, name);
     const description = { 'llb.customname': `[${this.label(stage)}1/${stage.instructions.length + triggers.length + 1}] FROM ${ref}` };
     return { state: image(resolved?.ref ?? ref, { platform, description }), config, platform, triggers };
+  }
+
+  /** The ONBUILD triggers of a base (image or stage): they run first in this stage and are not inherited. */
+  private takeTriggers(config: ImageConfig, base: string): Instruction[] {
+    const triggers = parseTriggers(config.config.OnBuild ?? [], base, this.df.directives.escape);
+    delete config.config.OnBuild;
+    return triggers;
   }
 
   private async runStage(stage: Stage): Promise<StageState> {
@@ -199,6 +216,10 @@ class Compiler implements CompileContext {
       cmdSet: false,
       usedBuildArgs: this.consumed,
     };
+    // The base's WorkingDir is applied as a WORKDIR would be, as BuildKit does (a relative one,
+    // which no builder writes, thus lands under itself).
+    const wd = s.config.config.WorkingDir;
+    if (wd) s.config.config.WorkingDir = normalizeWorkdir(wd, wd);
     // A stage built on a stage keeps its environment (ARG values included), then the config's.
     for (const [k, v] of envPairs(s.config.config.Env)) assignEnv(s, k, v);
     for (const ins of [...(base.triggers ?? []), ...stage.instructions]) {
@@ -242,7 +263,7 @@ export async function compileDockerfile(df: ParsedDockerfile, opts: CompileOptio
   const target = findTarget(df, opts.target, opts.file);
   const c = new Compiler(df, opts);
   const s = await c.compileStage(target.index);
-  const warnings = c.unusedBuildArgs().map((k) => `build-arg ${k} was not consumed by any ARG of the stages built`);
+  const warnings = [...c.warnings, ...c.unusedBuildArgs().map((k) => `build-arg ${k} was not consumed by any ARG of the stages built`)];
   return {
     definition: definition(s.state, { source: c.sourceMap.source() }),
     root: s.state,

@@ -130,8 +130,8 @@ export function dispatchConfig(ctx: CompileContext, s: StageState, ins: Instruct
       return true;
     }
     case 'onbuild':
+      // BuildKit records no history entry for ONBUILD.
       (cfg.OnBuild ??= []).push(ins.trigger);
-      addHistory(s.config, `ONBUILD ${ins.trigger}`, true);
       return true;
     case 'arg':
       dispatchArg(ctx, s, ins);

@@ -6,6 +6,8 @@ import type { CompileContext } from './compile-context.js';
 import { stageLookup, type StageState } from './stage-state.js';
 import { addHistory } from './image-config.js';
 import { parseHeredocWord } from './heredoc.js';
+import { normalizeWorkdir } from './workdir.js';
+import { cleanPath } from './clean-path.js';
 
 const SYMBOLIC_MODE = /^([ugoa]*[-+=]([rwxXst]*|[ugo]))(,[ugoa]*[-+=]([rwxXst]*|[ugo]))*$/;
 
@@ -67,7 +69,8 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
   const rawDest = x(ins.dest);
   const count = sources.length + heredocs.length;
   if (count > 1 && !rawDest.endsWith('/')) {
-    ctx.fail(ins.range, `${ins.kind.toUpperCase()} with more than one source needs a directory destination ending in '/' (got '${rawDest}')`);
+    // BuildKit builds it: every source is copied to the same path in turn.
+    ctx.warn(ins.range, `${ins.kind.toUpperCase()} has ${count} sources and the destination '${rawDest}' does not end in '/': each is copied onto it in turn, so the last one wins unless it is an existing directory; end it with '/' to copy them all into a directory`);
   }
   let dest = underWorkdir(s, rawDest);
   if (rawDest === '.' || rawDest === '' || rawDest.endsWith('/')) dest = dest.endsWith('/') ? dest : dest + '/';
@@ -83,7 +86,7 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
   const excludes = ins.excludes.map(x);
   if (!isAdd && (ins.checksum !== undefined || ins.keepGitDir !== undefined)) ctx.fail(ins.range, 'COPY does not take --checksum or --keep-git-dir (they are ADD flags)');
 
-  const from: State | undefined = ins.from !== undefined ? await ctx.resolveFrom(x(ins.from), s, ins.range, '--from') : undefined;
+  const from: State | undefined = ins.from !== undefined ? await ctx.resolveFrom(x(ins.from), s, ins.range, '--from', true) : undefined;
   const local = sources.filter((src) => !(isAdd && (isUrl(src) || parseGit(src))));
   // The context is read once per COPY and only for the paths it names (issue: content-based keys).
   // A source naming the whole context (`.`, `/`) selects everything: no include pattern at all.
@@ -151,16 +154,15 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
 }
 
 export function dispatchWorkdir(ctx: CompileContext, s: StageState, ins: InstructionOf<'workdir'>): void {
-  const wd = ctx.expand.word(ins.path, stageLookup(s), ins.range);
-  if (wd === '') ctx.fail(ins.range, 'WORKDIR: the path cannot be empty');
-  const abs = path.posix.resolve('/', s.config.config.WorkingDir || '/', wd);
-  s.config.config.WorkingDir = abs;
-  if (abs === '/') {
-    addHistory(s.config, `WORKDIR ${abs}`, true);
+  // A path that expands to nothing keeps the current directory (and still makes it), as in BuildKit.
+  const dir = normalizeWorkdir(s.config.config.WorkingDir, ctx.expand.word(ins.path, stageLookup(s), ins.range));
+  s.config.config.WorkingDir = dir;
+  if (dir === '/') {
+    addHistory(s.config, `WORKDIR ${dir}`, true);
     return;
   }
   const user = s.config.config.User;
   const owner = user ? parseChown(user) : undefined;
-  s.state = file(s.state, [{ mkdir: { path: abs, mode: 0o755, makeParents: true, ...(owner ? { owner } : {}) } }], ctx.opOptions(s, ins.original));
-  addHistory(s.config, `WORKDIR ${abs}`, false);
+  s.state = file(s.state, [{ mkdir: { path: cleanPath(dir), mode: 0o755, makeParents: true, ...(owner ? { owner } : {}) } }], ctx.opOptions(s, ins.original));
+  addHistory(s.config, `WORKDIR ${dir}`, false);
 }

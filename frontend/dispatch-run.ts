@@ -8,6 +8,8 @@ import { stageLookup, type StageState } from './stage-state.js';
 import { parseMount, type MountSpec } from './mounts.js';
 import { addHistory } from './image-config.js';
 import { PROXY_ARGS } from './buildargs.js';
+import { mountTarget } from './workdir.js';
+import { cleanPath } from './clean-path.js';
 
 const HEREDOC_PIPES = '/dev/pipes/';
 const CACHE_DIR = '/cache';
@@ -34,13 +36,23 @@ function runArgs(ctx: CompileContext, s: StageState, ins: InstructionOf<'run'>, 
   return [...s.shell, first.content];
 }
 
+/** Where a bind, cache or tmpfs mount goes: a relative or missing target is under the WORKDIR, never the root itself. */
+function mountDest(ctx: CompileContext, s: StageState, m: MountSpec, ins: InstructionOf<'run'>): string {
+  const dest = mountTarget(s.config.config.WorkingDir, m.target);
+  if (dest === '/') {
+    ctx.fail(ins.range, `invalid mount target "/" (type=${m.type}, ${m.target === '' ? 'no target' : `target=${m.target}`}, WORKDIR ${s.config.config.WorkingDir || '/'}): a mount cannot cover the root; give target=<path>`);
+  }
+  return dest;
+}
+
 async function toExecMount(ctx: CompileContext, s: StageState, m: MountSpec, ins: InstructionOf<'run'>): Promise<{ mount?: ExecMount; secretEnv?: { id: string; name: string; optional?: boolean } }> {
-  const from = async () => (m.from !== undefined ? ctx.resolveFrom(m.from, s, ins.range, '--mount from') : ctx.context());
+  const from = async () => (m.from !== undefined ? ctx.resolveFrom(m.from, s, ins.range, '--mount from', false) : ctx.context());
   switch (m.type) {
     case 'bind': {
       const selector = m.source ? path.posix.join('/', m.source) : undefined;
+      const dest = mountDest(ctx, s, m, ins);
       // Writes to a bind mount are thrown away after the step, as in BuildKit.
-      return { mount: { dest: m.target, input: await from(), ...(selector ? { selector } : {}), readonly: m.readonly, noOutput: true } };
+      return { mount: { dest, input: await from(), ...(selector ? { selector } : {}), readonly: m.readonly, noOutput: true } };
     }
     case 'cache': {
       let input = m.from !== undefined ? await from() : null;
@@ -51,18 +63,21 @@ async function toExecMount(ctx: CompileContext, s: StageState, m: MountSpec, ins
         input = file(input, [{ mkdir: { path: CACHE_DIR, mode: m.mode ?? 0o755, owner } }], ctx.opOptions(s, `cache mount ${m.target}`));
         selector = CACHE_DIR;
       }
-      // BuildKit's id is "<namespace>/<id>", with an empty namespace unless configured.
-      const id = `/${m.id ?? path.posix.normalize(m.target)}`;
-      return { mount: { dest: m.target, input, ...(selector ? { selector } : {}), readonly: m.readonly, noOutput: true, type: 'cache', cache: { id, sharing: m.sharing ?? 'shared' } } };
+      // BuildKit's id is "<namespace>/<id>", with an empty namespace unless configured; the
+      // default id is the target as written, cleaned (so not resolved against the WORKDIR).
+      const id = `/${m.id ?? cleanPath(m.target)}`;
+      return { mount: { dest: mountDest(ctx, s, m, ins), input, ...(selector ? { selector } : {}), readonly: m.readonly, noOutput: true, type: 'cache', cache: { id, sharing: m.sharing ?? 'shared' } } };
     }
     case 'tmpfs':
-      return { mount: { dest: m.target, input: null, noOutput: true, type: 'tmpfs', tmpfs: m.size !== undefined ? { size: m.size } : {} } };
+      return { mount: { dest: mountDest(ctx, s, m, ins), input: null, noOutput: true, type: 'tmpfs', tmpfs: m.size !== undefined ? { size: m.size } : {} } };
     case 'secret': {
       const opt = { id: m.id ?? path.posix.basename(m.target), optional: !m.required };
       const secretEnv = m.env ? { id: opt.id, name: m.env, optional: opt.optional } : undefined;
       // An env-only secret has no file; one with both a target and env= gets both.
       if (m.target === '') return { ...(secretEnv ? { secretEnv } : {}) };
-      return { ...(secretEnv ? { secretEnv } : {}), mount: { dest: m.target, input: null, noOutput: true, type: 'secret', secret: { ...opt, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400 } } };
+      // BuildKit leaves a relative target to its executor, which puts it under the working
+      // directory; kiln's runner takes absolute targets only, so the frontend resolves it.
+      return { ...(secretEnv ? { secretEnv } : {}), mount: { dest: mountTarget(s.config.config.WorkingDir, m.target), input: null, noOutput: true, type: 'secret', secret: { ...opt, uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o400 } } };
     }
     case 'ssh':
       return { mount: { dest: m.target, input: null, noOutput: true, type: 'ssh', ssh: { id: m.explicit?.id ? m.id ?? '' : '', uid: m.uid ?? 0, gid: m.gid ?? 0, mode: m.mode ?? 0o600, optional: !m.required } } };

@@ -3,6 +3,7 @@
 // `!` exceptions where the last matching line wins).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { cleanPath } from './clean-path.js';
 
 export class DockerignoreError extends Error {
   readonly code = 'KILN_DOCKERIGNORE';
@@ -101,21 +102,6 @@ export class PatternMatcher {
 interface CompiledPattern {
   exclusion: boolean;
   matches: (file: string) => boolean;
-}
-
-/** Go's path.Clean for `/`-separated paths. */
-function cleanPath(p: string): string {
-  if (p === '') return '.';
-  const rooted = p.startsWith('/');
-  const out: string[] = [];
-  for (const part of p.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part !== '..') out.push(part);
-    else if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
-    else if (!rooted) out.push('..');
-  }
-  const joined = (rooted ? '/' : '') + out.join('/');
-  return joined === '' ? '.' : joined;
 }
 
 // ---- pattern compilation -------------------------------------------------------------------

@@ -16,6 +16,13 @@ export function emptyConfig(platform: Platform): ImageConfig {
   return cfg;
 }
 
+/** BuildKit's config for `FROM scratch`: the root as working directory and, on Linux, the default PATH. */
+export function scratchConfig(platform: Platform): ImageConfig {
+  const cfg = withDefaultPath(emptyConfig(platform));
+  cfg.config.WorkingDir = '/';
+  return cfg;
+}
+
 /** A deep copy, so a stage built on another stage never changes its parent's config. */
 export function cloneConfig(cfg: ImageConfig): ImageConfig {
   return structuredClone(cfg);

@@ -10,12 +10,16 @@ export type MountType = 'bind' | 'cache' | 'tmpfs' | 'secret' | 'ssh';
 
 export interface MountSpec {
   type: MountType;
-  /** Where it appears in the container; '' only for a secret exposed solely through `env`. */
+  /**
+   * Where it appears in the container, as written: relative or '' (not given) means under the
+   * WORKDIR, for every type but ssh; a secret's default is /run/secrets/<id>, unless it is
+   * exposed solely through `env`.
+   */
   target: string;
   source?: string;
   from?: string;
   readonly: boolean;
-  /** Cache id (default: the target), secret id (default: basename of target) or ssh id (default "default"). */
+  /** Cache id (the compiler defaults it to the target), secret id (default: basename of target) or ssh id (default "default"). */
   id?: string;
   sharing?: 'shared' | 'private' | 'locked';
   mode?: number;
@@ -91,7 +95,7 @@ export function parseMount(value: string, range: SourceRange, sshIndex = 0): Mou
   const fail = (what: string): never => {
     throw new DockerfileError(range.file, range.startLine, `invalid --mount "${value}": ${what}`, DockerfileErrorCode.mount);
   };
-  if (value === '') fail('the value is empty: give at least target=<path>');
+  if (value === '') fail('the value is empty: give its fields, e.g. type=cache,target=/root/.cache');
   const fields = csvFields(value);
   if (typeof fields === 'string') fail(fields);
 
@@ -161,9 +165,6 @@ export function parseMount(value: string, range: SourceRange, sshIndex = 0): Mou
   if (source !== undefined && type !== 'secret') spec.source = source;
   if (from !== undefined) spec.from = from;
 
-  const needTarget = (): void => {
-    if (spec.target === '') fail(`type=${type} mounts need a target: add target=<path in the container>`);
-  };
   const fileOwner = (mode: number): void => {
     if (given.has('mode') || given.has('uid') || given.has('gid')) spec.explicit = { ...spec.explicit, owner: true };
     spec.mode = uint32('mode', 8) ?? mode;
@@ -173,11 +174,10 @@ export function parseMount(value: string, range: SourceRange, sshIndex = 0): Mou
 
   switch (type) {
     case 'bind':
-      needTarget();
       break;
     case 'cache': {
-      needTarget();
-      spec.id = given.get('id') || spec.target;
+      const id = given.get('id');
+      if (id) spec.id = id;
       const sharing = (given.get('sharing') ?? 'shared').toLowerCase();
       if (sharing !== 'shared' && sharing !== 'private' && sharing !== 'locked') {
         fail(`unsupported sharing value "${given.get('sharing')}": use shared, private or locked`);
@@ -187,7 +187,6 @@ export function parseMount(value: string, range: SourceRange, sshIndex = 0): Mou
       break;
     }
     case 'tmpfs': {
-      needTarget();
       const size = given.get('size');
       if (size !== undefined) spec.size = parseSize(size) ?? fail(`size must be a byte count like 64m or 1g, not "${size}"`);
       break;
@@ -198,9 +197,9 @@ export function parseMount(value: string, range: SourceRange, sshIndex = 0): Mou
       const env = given.get('env');
       if (env !== undefined) spec.env = env;
       const target = given.get('target');
-      spec.id = id ?? source ?? (target !== undefined ? posix.basename(target) : undefined);
-      if (!spec.id) fail('a secret mount needs id=<secret id> or target=<path>');
-      spec.target = target ?? (env !== undefined ? '' : `/run/secrets/${spec.id}`);
+      const secretId = source || id || (target ? posix.basename(target) : '') || fail('a secret mount needs id=<secret id> or target=<path>');
+      spec.id = secretId;
+      spec.target = target || (env !== undefined ? '' : `/run/secrets/${posix.basename(secretId)}`);
       spec.required = required ?? false;
       fileOwner(0o400);
       break;

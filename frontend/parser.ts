@@ -77,6 +77,18 @@ function takesHeredocs(split: SplitLine): boolean {
   return parseJsonArray(args).kind !== 'strings';
 }
 
+/**
+ * BuildKit's rule: a line continues when it ends with the escape character (spaces and tabs after
+ * it allowed) that is not itself escaped, i.e. not preceded by another escape character. So
+ * `C:\\Windows\\` ends the instruction. Returns the line without that escape, and whether it ended.
+ */
+function continuationCut(line: string, escape: string): [string, boolean] {
+  const m = /[ \t]*$/.exec(line)!;
+  const at = m.index - 1;
+  if (at < 0 || line[at] !== escape || line[at - 1] === escape) return [line, true];
+  return [line.slice(0, at), false];
+}
+
 function isComment(text: string): boolean {
   return text.trimStart().startsWith('#');
 }
@@ -97,17 +109,14 @@ export function parseLines(text: string, file: string): ParsedLines {
     const startLine = next + 1;
     const first = lines[next++]!.trimStart();
     reader.feed(first, startLine);
-    const continuation = new RegExp(`\\${reader.directives.escape}[ \\t]*$`);
-    const cut = (s: string): [string, boolean] =>
-      continuation.test(s) ? [s.replace(continuation, ''), false] : [s, true];
-
-    let [line, ended] = cut(isComment(first) ? '' : first);
+    const escape = reader.directives.escape;
+    let [line, ended] = continuationCut(isComment(first) ? '' : first, escape);
     if (ended && line === '') continue;
     while (!ended && next < lines.length) {
       const raw = lines[next++]!;
       if (isComment(raw) || raw.trim() === '') continue;
       let part: string;
-      [part, ended] = cut(raw);
+      [part, ended] = continuationCut(raw, escape);
       line += part;
     }
 

@@ -25,17 +25,27 @@ const INDEX_TYPES = new Set<string>([MediaType.ociIndex, MediaType.dockerManifes
 /**
  * Resolves what a user typed: a name (`busybox`, `reg:5000/app:1`, `app@sha256:…`), a manifest or
  * index digest, or an image ID (the config digest, full or a unique prefix of its hex), in that order.
+ * With a `platform` (a build's), the image must be for it; without one, an index gives the host's
+ * image and a single-platform image is taken whatever its platform.
  */
 export async function resolveImage(store: Store, nameOrDigest: string, platform?: Platform): Promise<ResolvedImage> {
   const want = platform ?? hostPlatform();
   const record = await findRecord(store, nameOrDigest, want);
-  return readRecord(store, record, want, nameOrDigest);
+  return readRecord(store, record, want, nameOrDigest, platform !== undefined);
 }
 
-/** The manifest and config a record points at, for one platform. */
-export async function readRecord(store: Store, record: ImageRecord, platform: Platform, ref = record.name): Promise<ResolvedImage> {
-  const { digest, manifest } = await pickManifest(store, record.target, platform, ref);
+/**
+ * The manifest and config a record points at, for one platform: picked from an index, or, when
+ * `exact`, checked against a single-platform image's config, so a requested platform is never
+ * silently replaced by the one the image has.
+ */
+export async function readRecord(store: Store, record: ImageRecord, platform: Platform, ref = record.name, exact = false): Promise<ResolvedImage> {
+  const { digest, manifest, fromIndex } = await pickManifest(store, record.target, platform, ref);
   const config = await store.content.readJSON<ImageConfig>(manifest.config.digest);
+  if (exact && !fromIndex && config.os && config.architecture) {
+    const has: Platform = { os: config.os, architecture: config.architecture, ...(config.variant ? { variant: config.variant } : {}) };
+    if (!platformMatches(platform, has)) throw new PlatformNotFoundError(ref, formatPlatform(platform), [formatPlatform(has)]);
+  }
   return { name: record.name, record, manifestDigest: digest, manifest, config, configDigest: manifest.config.digest };
 }
 
@@ -114,10 +124,11 @@ async function pickManifest(
   target: Descriptor,
   platform: Platform,
   ref: string,
-): Promise<{ digest: string; manifest: Manifest }> {
+  fromIndex = false,
+): Promise<{ digest: string; manifest: Manifest; fromIndex: boolean }> {
   const doc = await store.content.readJSON<Partial<Manifest & Index>>(target.digest);
   if (!INDEX_TYPES.has(target.mediaType) && !Array.isArray(doc.manifests)) {
-    return { digest: target.digest, manifest: doc as Manifest };
+    return { digest: target.digest, manifest: doc as Manifest, fromIndex };
   }
   const entries = (doc.manifests ?? []).filter((m) => m.platform?.os !== 'unknown');
   const chosen =
@@ -128,5 +139,6 @@ async function pickManifest(
     const available = entries.filter((m) => m.platform !== undefined).map((m) => formatPlatform(m.platform!));
     throw new PlatformNotFoundError(ref, formatPlatform(platform), available);
   }
-  return pickManifest(store, chosen, platform, ref);
+  // A platformless entry says nothing of its platform: its config is checked as a single image's is.
+  return pickManifest(store, chosen, platform, ref, chosen.platform !== undefined);
 }

@@ -2,7 +2,8 @@
 // (v0.34.2, linux/amd64, base images resolved to empty configs) produced for the Dockerfile,
 // in Definition order. Equal digests mean byte-identical ops, so BuildKit tools read our LLB
 // and would cache it the same. Cases use no build context: BuildKit's context op carries a
-// per-build session id, so nothing downstream of it can match.
+// per-build session id, so nothing downstream of it can match. A case's buildkit.json is written
+// by test/frontend/buildkit-llb/write-case.sh NAME.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';

@@ -180,7 +180,9 @@ test('COPY/ADD: context include patterns, .dockerignore excludes, chown/chmod, -
   assert.ok(sources(r).includes('https://example.com/f.tgz'));
   const mkfile = files(r).flatMap((f) => f.actions ?? []).find((a) => a.mkfile);
   assert.equal(Buffer.from(mkfile!.mkfile!.data!).toString(), 'echo \n', 'unquoted heredoc delimiters expand');
-  await rejectsAt('FROM scratch\nCOPY a b c\n', 2, /ending in '\/'/);
+  const many = await compile('FROM scratch\nWORKDIR /w\nCOPY a b c\n');
+  assert.deepEqual(files(many).at(-1)!.actions!.map((a) => a.copy?.dest), ['/w/c', '/w/c'], 'both onto the same path, as BuildKit copies them');
+  assert.deepEqual(many.warnings, ["Dockerfile:3: COPY has 2 sources and the destination 'c' does not end in '/': each is copied onto it in turn, so the last one wins unless it is an existing directory; end it with '/' to copy them all into a directory"]);
   await rejectsAt('FROM scratch\nCOPY --chmod=abc a /b\n', 2, /--chmod=abc/);
   await rejectsAt('FROM scratch\nADD --checksum=sha256:00 a /b\n', 2, /http/);
 });
@@ -188,7 +190,10 @@ test('COPY/ADD: context include patterns, .dockerignore excludes, chown/chmod, -
 test('stage references: index out of range, self, later; --target picks and prunes', async () => {
   await rejectsAt('FROM scratch\nCOPY --from=5 /a /b\n', 2, /no stage 5/);
   await rejectsAt('FROM scratch AS me\nCOPY --from=me /a /b\n', 2, /itself/);
-  await rejectsAt('FROM scratch AS a\nFROM a AS b\nFROM b\nFROM c AS d\nFROM scratch AS c\n', 4, /defined later/, { target: 'd' });
+  await rejectsAt('FROM scratch AS a\nCOPY --from=b /x /y\nFROM scratch AS b\n', 2, /defined later/, { target: 'a' });
+  // FROM sees only earlier stages: a later stage's name is an image name.
+  const later = await compile('FROM scratch AS a\nFROM a AS b\nFROM b\nFROM c AS d\nFROM scratch AS c\n', { target: 'd' });
+  assert.deepEqual(sources(later), ['docker-image://docker.io/library/c:latest']);
   const df = 'FROM busybox AS one\nRUN echo one\nFROM busybox AS two\nRUN echo two\nFROM one\nRUN echo three\n';
   const r = await compile(df);
   const cmds = execs(r).map((e) => e.meta!.args!.at(-1));
@@ -197,6 +202,74 @@ test('stage references: index out of range, self, later; --target picks and prun
   assert.deepEqual(execs(t).map((e) => e.meta!.args!.at(-1)), ['echo two']);
   await assert.rejects(compile(df, { target: 'nope' }), /target stage 'nope' could not be found \(stages: one, two\)/);
   await rejectsAt('ARG X\nFROM $X\n', 2, /expands to nothing/);
+});
+
+test('FROM looks up only the names of earlier stages; COPY --from also takes numbers, a mount from= does not', async () => {
+  // A number after FROM is an image name (here from a build arg), never a stage index.
+  const byArg = await compile('ARG BASE\nFROM busybox\nRUN echo zero\nFROM ${BASE}\n', { buildArgs: new Map([['BASE', '1']]) });
+  assert.deepEqual(sources(byArg), ['docker-image://docker.io/library/1:latest']);
+  // A stage's own name is registered after its base is looked up.
+  const own = await compile('FROM gcc AS gcc\nRUN make\n');
+  assert.deepEqual(sources(own), ['docker-image://docker.io/library/gcc:latest']);
+  const again = await compile('FROM busybox AS gcc\nRUN echo first\nFROM gcc AS gcc2\nRUN echo second\n');
+  assert.deepEqual(sources(again), ['docker-image://docker.io/library/busybox:latest'], 'an earlier stage by that name is the stage');
+  // Stage names are lower case; FROM compares the name as written (BuildKit then rejects the reference).
+  await rejectsAt('FROM busybox AS Build\nFROM Build\n', 2, /lowercase/);
+  // COPY --from: a number is the stage of that index, a name is matched in any case.
+  const copy = await compile('FROM busybox AS Build\nRUN echo zero\nFROM scratch\nCOPY --from=0 /a /a\nCOPY --from=BUILD /b /b\n');
+  assert.deepEqual(sources(copy), ['docker-image://docker.io/library/busybox:latest']);
+  // RUN --mount from=: names only, so from=0 is the image 0.
+  const mount = await compile('FROM busybox AS zero\nFROM busybox\nRUN --mount=from=0,target=/m true\nRUN --mount=from=ZERO,target=/n true\n');
+  assert.deepEqual(sources(mount).sort(), ['docker-image://docker.io/library/0:latest', 'docker-image://docker.io/library/busybox:latest']);
+});
+
+test('RUN mounts without a target, or with a relative one, go under the WORKDIR; one resolving to / is an error', async () => {
+  const r = await compile([
+    'FROM busybox AS x', 'FROM busybox', 'WORKDIR /w/',
+    'RUN --mount=type=bind,from=x,source=/data true',
+    'RUN --mount=type=bind,from=x,target=rel true',
+    'RUN --mount=type=cache,target=c/ true',
+    'RUN --mount=type=tmpfs,target=../t true',
+    'RUN --mount=type=secret,id=s,target=sec true',
+    'RUN --mount=type=cache,target=/abs/ true',
+  ].join('\n'));
+  const mounts = execs(r).map((e) => e.mounts!.filter((m) => m.dest !== '/'));
+  assert.deepEqual(mounts.map((ms) => ms.map((m) => m.dest)), [['/w'], ['/w/rel'], ['/w/c'], ['/t'], ['/w/sec'], ['/abs/']]);
+  // A cache's default id is its target as written, cleaned (BuildKit's "/" + path.Clean(target)).
+  assert.deepEqual([mounts[2]![0]!.cacheOpt?.id, mounts[5]![0]!.cacheOpt?.id], ['/c', '//abs']);
+  await rejectsAt('FROM busybox AS x\nFROM busybox\nRUN --mount=type=bind,from=x true\n', 3, /invalid mount target "\/" \(type=bind, no target, WORKDIR \/\)/);
+  await rejectsAt('FROM busybox\nWORKDIR /w\nRUN --mount=type=cache,target=.. true\n', 3, /invalid mount target "\/"/);
+  await rejectsAt('FROM busybox\nRUN --mount=type=tmpfs true\n', 2, /invalid mount target/);
+});
+
+test('WORKDIR keeps an absolute path as written (config, history, RUN cwd), cleans a joined one, mkdirs the clean path', async () => {
+  const steps = ['/usr/src/', 'app/', '../x//y/', '//a//b/./', '/c/.', 'd/.'];
+  const r = await compile(['FROM busybox', ...steps.flatMap((w) => [`WORKDIR ${w}`, 'RUN pwd'])].join('\n'));
+  const want = ['/usr/src/', '/usr/src/app', '/usr/src/x/y', '//a//b/./', '/c/.', '/c/d'];
+  assert.deepEqual(execs(r).map((e) => e.meta!.cwd), want);
+  assert.deepEqual(files(r).map((f) => f.actions![0]!.mkdir!.path), ['/usr/src', '/usr/src/app', '/usr/src/x/y', '/a/b', '/c', '/c/d']);
+  assert.equal(r.config.config.WorkingDir, '/c/d');
+  assert.deepEqual(r.config.history!.filter((h) => h.created_by!.startsWith('WORKDIR')).map((h) => h.created_by), want.map((w) => `WORKDIR ${w}`));
+  // A path that expands to nothing keeps the current directory.
+  const empty = await compile('FROM busybox\nWORKDIR /a/\nARG X\nWORKDIR $X\n');
+  assert.equal(empty.config.config.WorkingDir, '/a/');
+});
+
+test('FROM scratch starts from BuildKit\'s empty config: WorkingDir / and the default PATH', async () => {
+  const r = await compile('FROM scratch\nCOPY f /f\n');
+  assert.deepEqual(r.config.config, { WorkingDir: '/', Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] });
+});
+
+test('a stage built FROM a stage runs that stage\'s ONBUILD triggers first and does not inherit them; ONBUILD writes no history', async () => {
+  const r = await compile('FROM busybox AS base\nONBUILD RUN echo triggered\nONBUILD ENV T=1\nRUN echo base\nFROM base AS mid\nRUN echo mid\nFROM mid\nRUN echo last\n');
+  assert.deepEqual(execs(r).map((e) => e.meta!.args!.at(-1)), ['echo base', 'echo triggered', 'echo mid', 'echo last']);
+  assert.ok(execs(r)[2]!.meta!.env!.includes('T=1'));
+  assert.equal(r.config.config.OnBuild, undefined);
+  assert.deepEqual(r.config.history!.map((h) => h.created_by), [
+    'RUN /bin/sh -c echo base # buildkit', 'RUN /bin/sh -c echo triggered # buildkit', 'ENV T=1', 'RUN /bin/sh -c echo mid # buildkit', 'RUN /bin/sh -c echo last # buildkit',
+  ]);
+  const base = await compile('FROM busybox AS base\nONBUILD RUN echo triggered\nFROM base\n', { target: 'base' });
+  assert.deepEqual(base.config.config.OnBuild, ['RUN echo triggered']);
 });
 
 test("a base image's ONBUILD triggers run first in the stage and are not inherited", async () => {

@@ -52,7 +52,7 @@ const cases: Case[] = [
   { name: 'bad mount key', text: 'FROM a\nRUN --mount=type=cache,target=/x,colour=red true\n', line: 2, code: C.mount, message: 'unknown key "colour"' },
   { name: 'bad mount sharing', text: 'FROM a\nRUN --mount=type=cache,target=/x,sharing=all true\n', line: 2, code: C.mount, message: 'unsupported sharing value "all"' },
   { name: 'bad mount type', text: 'FROM a\nRUN --mount=type=volume,target=/x true\n', line: 2, code: C.mount, message: 'unsupported mount type "volume"' },
-  { name: 'mount error on a continued line', text: 'FROM a\nRUN \\\n  --mount=type=bind true\n', line: 2, code: C.mount, message: 'need a target' },
+  { name: 'mount error on a continued line', text: 'FROM a\nRUN \\\n  --mount=type=bind,mode=0755 true\n', line: 2, code: C.mount, message: 'mode is not allowed for type=bind' },
   // arguments
   { name: 'COPY with one argument', text: 'FROM a\nCOPY onlyone\n', line: 2, code: C.args, message: 'COPY requires at least two arguments' },
   { name: 'ADD with no argument', text: 'FROM a\nADD\n', line: 2, code: C.args, message: 'ADD requires at least two arguments' },

@@ -17,10 +17,14 @@ const good: Array<[string, MountSpec, number?]> = [
   ['TYPE=BIND,Target=/b,RO', { type: 'bind', target: '/b', readonly: true }],
   ['"type=bind","target=/with,comma"', { type: 'bind', target: '/with,comma', readonly: true }],
   ['type=bind,"target=say ""hi"""', { type: 'bind', target: 'say "hi"', readonly: true }],
-  // cache: rw, id = target, shared, 0755, root-owned
-  ['type=cache,target=/root/.cache', { type: 'cache', target: '/root/.cache', readonly: false, id: '/root/.cache', sharing: 'shared', mode: 0o755, uid: 0, gid: 0 }],
+  // no target: the compiler puts bind, cache and tmpfs mounts at the WORKDIR
+  ['type=bind,from=x', { type: 'bind', target: '', from: 'x', readonly: true }],
+  ['type=cache', { type: 'cache', target: '', readonly: false, sharing: 'shared', mode: 0o755, uid: 0, gid: 0 }],
+  ['type=tmpfs,size=1m', { type: 'tmpfs', target: '', readonly: false, size: 1024 * 1024 }],
+  // cache: rw, shared, 0755, root-owned (the compiler defaults the id to the target)
+  ['type=cache,target=/root/.cache', { type: 'cache', target: '/root/.cache', readonly: false, sharing: 'shared', mode: 0o755, uid: 0, gid: 0 }],
   ['type=cache,target=/c,id=go,sharing=LOCKED,mode=0700,uid=1000,gid=100,ro', { type: 'cache', target: '/c', readonly: true, id: 'go', sharing: 'locked', mode: 0o700, uid: 1000, gid: 100, explicit: { owner: true } }],
-  ['type=cache,target=/c,sharing=private,from=seed,source=/s,readonly=false', { type: 'cache', target: '/c', source: '/s', from: 'seed', readonly: false, id: '/c', sharing: 'private', mode: 0o755, uid: 0, gid: 0 }],
+  ['type=cache,target=/c,sharing=private,from=seed,source=/s,readonly=false', { type: 'cache', target: '/c', source: '/s', from: 'seed', readonly: false, sharing: 'private', mode: 0o755, uid: 0, gid: 0 }],
   // tmpfs: rw, size in bytes
   ['type=tmpfs,target=/tmp', { type: 'tmpfs', target: '/tmp', readonly: false }],
   ['type=tmpfs,target=/tmp,size=64m', { type: 'tmpfs', target: '/tmp', readonly: false, size: 64 * 1024 * 1024 }],
@@ -32,6 +36,8 @@ const good: Array<[string, MountSpec, number?]> = [
   ['type=secret,target=/root/.aws/credentials', { type: 'secret', target: '/root/.aws/credentials', readonly: true, id: 'credentials', mode: 0o400, uid: 0, gid: 0, required: false }],
   ['type=secret,source=tok,required', { type: 'secret', target: '/run/secrets/tok', readonly: true, id: 'tok', mode: 0o400, uid: 0, gid: 0, required: true }],
   ['type=secret,id=tok,env=TOKEN,required=false,mode=0440,uid=1,gid=2', { type: 'secret', target: '', readonly: true, id: 'tok', env: 'TOKEN', mode: 0o440, uid: 1, gid: 2, required: false, explicit: { owner: true } }],
+  ['type=secret,id=a/b', { type: 'secret', target: '/run/secrets/b', readonly: true, id: 'a/b', mode: 0o400, uid: 0, gid: 0, required: false }],
+  ['type=secret,id=tok,target=', { type: 'secret', target: '/run/secrets/tok', readonly: true, id: 'tok', mode: 0o400, uid: 0, gid: 0, required: false }],
   ['type=secret,id=tok,env=TOKEN,target=/t', { type: 'secret', target: '/t', readonly: true, id: 'tok', env: 'TOKEN', mode: 0o400, uid: 0, gid: 0, required: false }],
   // ssh: id default, numbered agent socket, 0600
   ['type=ssh', { type: 'ssh', target: '/run/buildkit/ssh_agent.0', readonly: true, id: 'default', mode: 0o600, uid: 0, gid: 0, required: false }],
@@ -51,9 +57,6 @@ const bad: Array<[string, string]> = [
   ['type=cahce,target=/x', 'unsupported mount type "cahce" (did you mean cache?)'],
   ['type=bind,taget=/x', 'unknown key "taget" (did you mean target?)'],
   ['type=bind,target', 'field "target" must be a key=value pair'],
-  ['type=bind', 'type=bind mounts need a target'],
-  ['type=cache', 'type=cache mounts need a target'],
-  ['type=tmpfs,size=1m', 'type=tmpfs mounts need a target'],
   ['type=cache,target=/x,sharing=all', 'unsupported sharing value "all"'],
   ['type=bind,target=/x,sharing=shared', 'sharing is not allowed for type=bind'],
   ['type=cache,target=/x,mode=888', 'mode must be an octal number'],

@@ -4,9 +4,13 @@
 //
 // A case folder holds:
 // - Dockerfile (FROM kiln.local/busybox; BuildKit's runs used 127.0.0.1:5000/busybox, the same rootfs)
+// - base.Dockerfile (optional): built first (same context and flags) and tagged kiln.local/<case>-base,
+//   for cases about what a base image from the store carries (BuildKit's runs pushed it to
+//   127.0.0.1:5000/<case>-base); the Dockerfile then starts FROM kiln.local/<case>-base
 // - context/ (optional): the build context; setup.sh (optional) runs in it first, for what git
 //   cannot hold (directory modes, FIFOs, hard links)
 // - expected.json: see Expected below. Every key is optional; what is given must match exactly.
+// - README.md (optional): why the case is what it is, where that is not plain from BuildKit's output.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -42,17 +46,26 @@ interface Expected {
   exitCode?: number;
   /** Strings stderr must contain (warnings, errors). */
   stderr?: string[];
-  /** The entries of each layer the build added on top of the base, in order: tar paths, directories with a trailing "/". */
+  /**
+   * The entries of each layer the build added on top of its base (busybox, or the case's base
+   * image; nothing for scratch), in order: tar paths, directories with a trailing "/".
+   */
   layers?: string[][];
   /** Paths in the final image's file tree. */
   files?: Record<string, FileExpectation>;
   /** Keys of the image config's `config` object, compared whole (e.g. "WorkingDir", "Env", "OnBuild"). */
   config?: Record<string, unknown>;
+  /** Every key the image config's `config` object has, sorted (for a scratch image: nothing comes from a base). */
+  configKeys?: string[];
+  /** Keys the image config's `config` object must not have (e.g. "OnBuild"). */
+  configAbsent?: string[];
+  /** `created_by` of the last entries of the image's history, as many as listed. */
+  history?: string[];
 }
 
 let dir: string;
 let root: string;
-let baseLayers: number;
+let busyboxLayers: string[];
 
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kiln-parity-'));
@@ -61,7 +74,7 @@ before(async () => {
   await run('bash', [path.join(repoRoot, 'examples/make-busybox-rootfs.sh'), rootfs]);
   const imported = await runKiln(['import', rootfs, 'kiln.local/busybox:latest', '--root', root]);
   assert.equal(imported.code, 0, imported.stderr);
-  baseLayers = (await resolveImage(await Store.open(root), 'kiln.local/busybox')).manifest.layers.length;
+  busyboxLayers = (await resolveImage(await Store.open(root), 'kiln.local/busybox')).manifest.layers.map((l) => l.digest);
 });
 
 after(async () => {
@@ -106,21 +119,39 @@ for (const name of cases) {
     await mkdir(ctx, { recursive: true });
     if (existsSync(path.join(caseDir, 'context'))) await cp(path.join(caseDir, 'context'), ctx, { recursive: true, verbatimSymlinks: true });
     if (existsSync(path.join(caseDir, 'setup.sh'))) await run('sh', [path.join(caseDir, 'setup.sh')], { cwd: ctx });
+    const build = (dockerfile: string, tag: string) =>
+      runKiln(['build', '--progress', 'plain', '--root', root, '-t', tag, '-f', path.join(caseDir, dockerfile), ...(expected.flags ?? []), ctx], {
+        env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
+      });
+    let baseLayers = busyboxLayers;
+    if (existsSync(path.join(caseDir, 'base.Dockerfile'))) {
+      const baseTag = `kiln.local/${name}-base`;
+      const b = await build('base.Dockerfile', baseTag);
+      assert.equal(b.code, 0, `base.Dockerfile: ${b.stderr}`);
+      baseLayers = (await resolveImage(await Store.open(root), baseTag)).manifest.layers.map((l) => l.digest);
+    }
     const tag = `parity-${name}`;
-    const r = await runKiln(['build', '--progress', 'plain', '--root', root, '-t', tag, '-f', path.join(caseDir, 'Dockerfile'), ...(expected.flags ?? []), ctx], {
-      env: { ...process.env, SOURCE_DATE_EPOCH: '1700000000' },
-    });
+    const r = await build('Dockerfile', tag);
     assert.equal(r.code, expected.exitCode ?? 0, r.stderr);
     for (const s of expected.stderr ?? []) assert.ok(r.stderr.includes(s), `stderr should include ${JSON.stringify(s)}:\n${r.stderr}`);
     if ((expected.exitCode ?? 0) !== 0) return;
 
     const store = await Store.open(root);
     const image = await resolveImage(store, tag);
+    const config = image.config.config as Record<string, unknown>;
     if (expected.config !== undefined) {
-      const config = image.config.config as Record<string, unknown>;
       for (const [key, value] of Object.entries(expected.config)) assert.deepEqual(config[key], value, `config.${key}`);
     }
-    const added = image.manifest.layers.slice(baseLayers);
+    if (expected.configKeys !== undefined) assert.deepEqual(Object.keys(config).sort(), expected.configKeys, 'keys of config');
+    for (const key of expected.configAbsent ?? []) assert.ok(!(key in config), `config.${key} must be absent`);
+    if (expected.history !== undefined) {
+      const createdBy = (image.config.history ?? []).map((h) => h.created_by);
+      assert.deepEqual(createdBy.slice(-expected.history.length), expected.history, 'history created_by');
+    }
+    const layers = image.manifest.layers;
+    let shared = 0;
+    while (shared < layers.length && layers[shared]!.digest === baseLayers[shared]) shared++;
+    const added = layers.slice(shared);
     if (expected.layers !== undefined) {
       assert.deepEqual(await Promise.all(added.map((l) => layerPaths(store, l.digest))), expected.layers, 'entries of each new layer');
     }
@@ -136,6 +167,6 @@ for (const name of cases) {
 test('every parity case folder has a Dockerfile and an expected.json', async () => {
   for (const name of cases) {
     for (const f of ['Dockerfile', 'expected.json']) assert.ok((await stat(path.join(casesDir, name, f))).isFile(), `${name}/${f}`);
-    for (const f of await readdir(path.join(casesDir, name))) assert.ok(['Dockerfile', 'expected.json', 'context', 'setup.sh', 'README.md'].includes(f), `${name}: unexpected ${f}`);
+    for (const f of await readdir(path.join(casesDir, name))) assert.ok(['Dockerfile', 'base.Dockerfile', 'expected.json', 'context', 'setup.sh', 'README.md'].includes(f), `${name}: unexpected ${f}`);
   }
 });

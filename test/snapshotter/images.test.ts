@@ -88,7 +88,7 @@ test('records put concurrently by two processes all survive', async (t) => {
   }
 });
 
-test('resolveImage finds by short name, repo@digest, manifest digest and image ID; picks or refuses a platform', async (t) => {
+test('resolveImage finds by short name, repo@digest, manifest digest and image ID; picks or refuses a platform, for an index and a single image', async (t) => {
   const root = await tempRoot(t);
   const store = await Store.open(root);
   const image = async (arch: string, payload: string) => {
@@ -121,6 +121,12 @@ test('resolveImage finds by short name, repo@digest, manifest digest and image I
     resolveImage(store, 'multi', linux('riscv64')),
     (e: Error & { code?: string }) => e.code === 'KILN_PLATFORM_NOT_FOUND' && /linux\/riscv64/.test(e.message) && /linux\/arm64, linux\/amd64/.test(e.message),
   );
+  // A single-platform image is checked against a requested platform by its config, never taken for it.
+  await assert.rejects(
+    resolveImage(store, 'example.com/only/s390x:1', linux('amd64')),
+    (e: Error & { code?: string }) => e.code === 'KILN_PLATFORM_NOT_FOUND' && e.message.includes('"example.com/only/s390x:1" has no manifest for platform linux/amd64 (it has: linux/s390x)'),
+  );
+  assert.equal((await resolveImage(store, 'example.com/only/s390x:1')).configDigest, s390.config, 'without a platform (inspect, tag) any single image resolves');
   await assert.rejects(resolveImage(store, 'busybox'), (e: Error & { code?: string }) => e.code === 'KILN_IMAGE_NOT_FOUND' && e.message.includes('"busybox"'));
   await assert.rejects(resolveImage(store, 'NotValid'), { code: 'KILN_INVALID_REFERENCE' });
 });

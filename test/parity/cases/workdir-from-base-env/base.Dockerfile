@@ -1,0 +1,2 @@
+FROM kiln.local/busybox
+ENV GOPATH=/go
