@@ -7,7 +7,7 @@ import { stageLookup, type StageState } from './stage-state.js';
 import { addHistory } from './image-config.js';
 import { parseHeredocWord } from './heredoc.js';
 import { normalizeWorkdir } from './workdir.js';
-import { cleanPath } from './clean-path.js';
+import { cleanPath } from '../patterns/clean-path.js';
 
 const SYMBOLIC_MODE = /^([ugoa]*[-+=]([rwxXst]*|[ugo]))(,[ugoa]*[-+=]([rwxXst]*|[ugo]))*$/;
 

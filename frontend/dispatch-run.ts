@@ -9,7 +9,7 @@ import { parseMount, type MountSpec } from './mounts.js';
 import { addHistory } from './image-config.js';
 import { PROXY_ARGS } from './buildargs.js';
 import { mountTarget } from './workdir.js';
-import { cleanPath } from './clean-path.js';
+import { cleanPath } from '../patterns/clean-path.js';
 
 const HEREDOC_PIPES = '/dev/pipes/';
 const CACHE_DIR = '/cache';

@@ -1,6 +1,6 @@
 // The working directory as BuildKit records it: WORKDIR's normalisation, and the RUN mount
 // targets that resolve against it.
-import { cleanPath } from './clean-path.js';
+import { cleanPath } from '../patterns/clean-path.js';
 
 const isAbsolute = (p: string) => p.startsWith('/');
 

@@ -6,7 +6,7 @@
 // content keys without selecting or reading anything.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { PatternMatcher } from '../../frontend/dockerignore.js';
+import { PatternMatcher } from '../../patterns/matcher.js';
 import { native, type TreeEntry } from '../../native/binding.js';
 import { scanTreeLazily, type TreeScan } from '../../native/scan-tree.js';
 import { followLinks, indexTree, type TreeIndex } from './follow-links.js';

@@ -7,7 +7,7 @@ import { FileActionError } from './errors.js';
 import { resolveOwner } from './file-owner.js';
 import { timestampSeconds } from './file-time.js';
 import { isWithin, resolveInRoot } from './root-path.js';
-import { hasWildcard, matchComponent } from './wildcard.js';
+import { hasWildcard, matchComponent } from '../../patterns/glob.js';
 
 async function finish(step: string, root: string, host: string, owner: PbChownOpt | undefined, timestamp: Int64 | undefined): Promise<void> {
   const o = await resolveOwner(step, root, owner);

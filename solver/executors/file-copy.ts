@@ -4,7 +4,7 @@
 import type { Stats } from 'node:fs';
 import { chmod, lchown, lstat, lutimes, mkdir, readdir, readlink, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { PatternMatcher } from '../../frontend/dockerignore.js';
+import { PatternMatcher } from '../../patterns/matcher.js';
 import { native, type CopyPlanOp } from '../../native/binding.js';
 import { scanTree } from '../../native/scan-tree.js';
 import type { FileActionCopy } from '../llb/types.js';
@@ -15,7 +15,7 @@ import { resolveOwner, type Owner } from './file-owner.js';
 import { timestampSeconds } from './file-time.js';
 import { isWithin, resolveInRoot } from './root-path.js';
 import { selectEntries, type Filters } from './tree-select.js';
-import { hasWildcard, matchComponent } from './wildcard.js';
+import { hasWildcard, matchComponent } from '../../patterns/glob.js';
 
 export interface CopyRoots {
   /** Names the build step in errors. */

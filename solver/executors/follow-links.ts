@@ -5,7 +5,7 @@
 // receives, and is keyed on, what the link points at.
 import path from 'node:path';
 import type { TreeEntry } from '../../native/binding.js';
-import { hasWildcard, matchComponent } from './wildcard.js';
+import { hasWildcard, matchComponent } from '../../patterns/glob.js';
 
 /** The scan of a context, looked up by path. */
 export interface TreeIndex {

@@ -1,7 +1,7 @@
 // Docker's selection of a tree's entries by include and exclude patterns (the context for a local
 // source, a directory for COPY): an entry is selected when an include pattern (if any) matches it
 // and no exclude does; a directory also stays when it leads to something selected.
-import type { PatternMatcher } from '../../frontend/dockerignore.js';
+import type { PatternMatcher } from '../../patterns/matcher.js';
 import type { TreeEntry } from '../../native/binding.js';
 
 export interface Filters {

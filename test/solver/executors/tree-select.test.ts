@@ -3,7 +3,7 @@
 // definition fails.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PatternMatcher } from '../../../frontend/dockerignore.js';
+import { PatternMatcher } from '../../../patterns/matcher.js';
 import type { TreeEntry } from '../../../native/binding.js';
 import { selectEntries } from '../../../solver/executors/tree-select.js';
 
