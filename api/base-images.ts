@@ -1,7 +1,7 @@
 // FROM images for a build, resolved through the local store and pinned to what each name points
 // at now; each name once per build, since stages often share a base.
 import type { ImageResolver } from '../frontend/compile.js';
-import { formatPlatform } from '../registry/platform.js';
+import { formatPlatform } from '../oci/platform.js';
 import { ImageNotFoundError } from '../snapshotter/errors.js';
 import { resolveImage } from '../snapshotter/image-read.js';
 import type { Store } from '../snapshotter/store.js';

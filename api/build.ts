@@ -2,19 +2,19 @@
 // outputs asked for. The whole orchestration: base images resolved through the store, the solve
 // over its snapshots, the export, the outputs, all under one lease that ends with the process.
 import path from 'node:path';
-import type { ImageConfig, Platform } from '../snapshotter/oci.js';
+import type { ImageConfig, Platform } from '../oci/image-spec.js';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
 import type { Store } from '../snapshotter/store.js';
 import { normalizeName } from '../snapshotter/image-read.js';
 import { solve } from '../solver/solve.js';
 import type { SolveEvent } from '../solver/types.js';
 import { startContextScan } from '../solver/executors/context-files.js';
-import { exportImage, type ExportedImage } from '../solver/export-image.js';
+import { exportImage, type ExportedImage } from '../exporter/image-export.js';
 import type { Definition } from '../solver/llb/types.js';
 import { emptyConfig } from '../frontend/image-config.js';
 import { parseOutputSpecs, storeNames, outputNames, type OutputSpec } from '../exporter/output-spec.js';
 import { buildMetadata, type BuildMetadata } from '../exporter/build-metadata.js';
-import { hostPlatform } from '../registry/platform.js';
+import { hostPlatform } from '../oci/platform.js';
 import { storeResolver } from './base-images.js';
 import { compileBuild } from './compile.js';
 import { sourceImages } from './llb-input.js';
@@ -140,7 +140,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       { noCache: opts.noCache ?? false, ...(opts.parallelism !== undefined ? { parallelism: opts.parallelism } : {}) },
     );
     if (outputs.every((o) => o.type === 'cacheonly')) return {};
-    const image = await exportImage(store, snapshotter, result, {
+    const image = await exportImage(store, snapshotter, result.snapshot, {
       config: plan.config,
       names: storeNames(outputs),
       lease,

@@ -4,7 +4,7 @@ export class OptionError extends Error {
   readonly code = 'KILN_OPTION';
   readonly userFacing = true;
   constructor(readonly option: string, readonly value: string, what: string) {
-    super(`--${option} ${value}: ${what}`);
+    super(`--${option}=${value}: ${what}`);
     this.name = 'OptionError';
   }
 }

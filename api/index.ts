@@ -5,3 +5,7 @@ export { build, buildOutputs, PullNotSupportedError, type BuildOptions, type Bui
 export { compileBuild, definitionBytes, definitionJson, type CompileOptions, type CompiledBuild } from './compile.js';
 export { readSecrets } from './secrets.js';
 export { OptionError } from './errors.js';
+export { listImages, tagImage, removeImage, resolveImage, shortName, type ImageSummary, type ResolvedImage } from './images.js';
+export { prune, type PruneResult } from './prune.js';
+export * from './archives.js';
+export * from './vocabulary.js';

@@ -1,7 +1,7 @@
 // `build` of a Definition instead of a Dockerfile (`kiln build --llb FILE.pb`): the pb.Definition
 // as `kiln debug llb --format pb` prints it, the image config given beside it, and the base
 // images a Definition names.
-import type { ImageConfig } from '../snapshotter/oci.js';
+import type { ImageConfig } from '../oci/image-spec.js';
 import { LlbDecodeError } from '../solver/llb/errors.js';
 import { unmarshalDefinition, unmarshalOp } from '../solver/llb/marshal.js';
 import type { Definition } from '../solver/llb/types.js';

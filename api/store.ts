@@ -2,7 +2,8 @@
 // root given, else $KILN_ROOT, else /var/lib/kiln; the snapshot driver asked for, else auto.
 import { Store } from '../snapshotter/store.js';
 import { DEFAULT_ROOT, resolveRoot } from '../snapshotter/root.js';
-import { openSnapshotter, type Snapshotter, type SnapshotDriver } from '../snapshotter/snapshots.js';
+import type { Snapshotter, SnapshotDriver } from '../snapshotter/snapshots.js';
+import { openSnapshotter } from '../snapshotter/open-snapshotter.js';
 import { OptionError } from './errors.js';
 
 export { DEFAULT_ROOT, Store };

@@ -1,8 +1,6 @@
 // The build flags `kiln build` and `kiln debug llb` share, with docker's names.
 import type { ParseArgsConfig } from 'node:util';
-import type { Platform } from '../snapshotter/oci.js';
-import { hostPlatform, parsePlatforms } from '../registry/platform.js';
-import { parseBuildArgs } from '../frontend/buildargs.js';
+import { hostPlatform, parseBuildArgs, parsePlatforms, type Platform } from '../api/index.js';
 import { UsageError } from './errors.js';
 
 export const buildFlagOptions = {

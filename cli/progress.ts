@@ -1,9 +1,8 @@
 // Renders a solve's events for people and tools: `plain` (buildx's log format), `rawjson`
 // (BuildKit's SolveStatus JSON, see progress-rawjson.ts), `tty` (a live view of the steps, redrawn at most every 100 ms), `quiet` (none).
 import type { Writable } from 'node:stream';
-import type { SolveEvent } from '../solver/types.js';
+import { shorten, type SolveEvent } from '../api/index.js';
 import { RawJsonProgress } from './progress-rawjson.js';
-import { shorten } from '../solver/shorten.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'rawjson' | 'quiet';
 export const PROGRESS_MODES: readonly ProgressMode[] = ['auto', 'tty', 'plain', 'rawjson', 'quiet'];

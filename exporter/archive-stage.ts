@@ -1,12 +1,12 @@
 // Unpacks an image archive (a tar stream) into a scratch directory, hashing every file on the way,
 // so a loader can check every digest and read metadata in any order before anything is recorded.
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import tar from 'tar-stream';
 import { ArchiveDigestError, ArchiveFormatError } from './errors.js';
+import { Digester } from '../oci/digest.js';
 
 export interface StagedFile {
   /** Where the bytes are on disk now. */
@@ -85,7 +85,7 @@ export async function stageArchive(src: NodeJS.ReadableStream, tempPath: () => s
         if (previous) await rm(previous.path, { force: true });
         const file = tempPath();
         created.push(file);
-        const hash = createHash('sha256');
+        const hash = new Digester();
         const out = createWriteStream(file);
         let size = 0;
         for await (const chunk of entry as AsyncIterable<Buffer>) {
@@ -95,7 +95,7 @@ export async function stageArchive(src: NodeJS.ReadableStream, tempPath: () => s
         }
         out.end();
         await once(out, 'finish');
-        files.set(name, { path: file, digest: `sha256:${hash.digest('hex')}`, size });
+        files.set(name, { path: file, digest: hash.digest(), size });
         links.delete(name);
       } else {
         if (type === 'symlink' && entry.header.linkname) {

@@ -1,6 +1,6 @@
 // What buildx writes to --metadata-file for an image build: the manifest's descriptor (with the
 // platform and creation annotation BuildKit's exporter puts there), the config digest, the names.
-import { MediaType, type Descriptor } from '../snapshotter/oci.js';
+import { MediaType, type Descriptor } from '../oci/image-spec.js';
 import type { BuiltImage } from './build-output.js';
 
 /** The keys buildx writes to --metadata-file for an image build. */

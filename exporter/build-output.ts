@@ -5,7 +5,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { native } from '../native/binding.js';
 import { ingestPath } from '../snapshotter/ingest.js';
-import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../snapshotter/oci.js';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../oci/image-spec.js';
 import type { Store } from '../snapshotter/store.js';
 import { namedParts, writeImageArchive } from './image-save.js';
 import type { OutputSpec } from './output-spec.js';

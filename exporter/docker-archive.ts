@@ -4,8 +4,8 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
-import { MediaType, type Descriptor, type ImageConfig } from '../snapshotter/oci.js';
-import { readFileHead, sniffCompression } from './archive-detect.js';
+import { MediaType, type Descriptor, type ImageConfig } from '../oci/image-spec.js';
+import { readFileHead, sniffCompression } from '../native/archive-sniff.js';
 import { digestInName, verifyBlobFiles, type StagedArchive, type StagedFile } from './archive-stage.js';
 import { ArchiveDigestError, ArchiveFormatError, ArchiveMissingBlobError } from './errors.js';
 import type { LoadPlan, PlannedImage } from './load-plan.js';
@@ -13,6 +13,7 @@ import { manifestBlob } from './manifest.js';
 import { dockerManifestEntries, type DockerManifestEntry } from './oci-layout.js';
 import type { BlobPath, SavedImage } from './saved-image.js';
 import type { TarWriter } from './tar-pack.js';
+import { Digester } from '../oci/digest.js';
 
 const sha256hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -62,9 +63,9 @@ export async function writeDockerArchive(tar: TarWriter, images: readonly SavedI
 }
 
 async function gunzipDigest(file: string): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = new Digester();
   for await (const chunk of createReadStream(file).pipe(createGunzip())) hash.update(chunk as Buffer);
-  return `sha256:${hash.digest('hex')}`;
+  return hash.digest();
 }
 
 /**

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { native, type LayerEntry as NativeLayerEntry } from '../native/binding.js';
 import { resolveImage, type ResolvedImage } from '../snapshotter/image-read.js';
-import type { Platform } from '../snapshotter/oci.js';
+import type { Platform } from '../oci/image-spec.js';
 import type { Store } from '../snapshotter/store.js';
 
 export type ChangeKind = 'A' | 'C' | 'D';

@@ -1,19 +1,20 @@
 // `kiln import`: a root filesystem tar (plain or gzip, file or stdin) becomes a one-layer image,
 // with `--change` instructions applied to its config, recorded under a name in the store.
-import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { native } from '../native/binding.js';
 import { ingestPath } from '../snapshotter/ingest.js';
-import type { ImageConfig, Platform } from '../snapshotter/oci.js';
+import type { ImageConfig, Platform } from '../oci/image-spec.js';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
 import type { Store } from '../snapshotter/store.js';
 import { LayerRefusedError, unpackImage } from '../snapshotter/unpack.js';
-import { looksLikeTar, maybeGunzip, peekStream } from './archive-detect.js';
+import { maybeGunzip, peekStream } from './archive-detect.js';
+import { looksLikeTar } from '../native/archive-sniff.js';
 import { ImportSourceError } from './errors.js';
 import { applyChanges } from './import-changes.js';
 import { configBlob, manifestBlob } from './manifest.js';
+import { Digester } from '../oci/digest.js';
 
 export interface ImportOptions {
   /** A file path, or '-' for `stdin`. */
@@ -63,7 +64,7 @@ async function writePlainTar(opts: ImportOptions, file: string): Promise<string>
   );
   const { head, stream } = await peekStream(plain, 512);
   if (!looksLikeTar(head)) throw new ImportSourceError(source, 'not a tar archive; give a rootfs .tar or .tar.gz file');
-  const hash = createHash('sha256');
+  const hash = new Digester();
   const out = createWriteStream(file, { flags: 'wx' });
   try {
     for await (const chunk of stream as AsyncIterable<Buffer>) {
@@ -78,7 +79,7 @@ async function writePlainTar(opts: ImportOptions, file: string): Promise<string>
   }
   out.end();
   await once(out, 'finish');
-  return `sha256:${hash.digest('hex')}`;
+  return hash.digest();
 }
 
 export async function importRootfs(store: Store, opts: ImportOptions): Promise<ImportResult> {

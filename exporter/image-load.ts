@@ -1,6 +1,6 @@
 // `kiln load`: reads an OCI layout or docker archive tar (optionally gzip-compressed), checks every
 // blob against its digest, and only then stores the blobs and records the images' names.
-import type { Descriptor } from '../snapshotter/oci.js';
+import type { Descriptor } from '../oci/image-spec.js';
 import { ingestPath } from '../snapshotter/ingest.js';
 import { normalizeName } from '../snapshotter/image-read.js';
 import type { Store } from '../snapshotter/store.js';

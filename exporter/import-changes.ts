@@ -5,7 +5,7 @@
 // The frontend has a full Dockerfile parser, but exporter/ sits downstream of it and these nine
 // one-line instructions need only the word rules below (quotes, escapes, $VAR expansion).
 import path from 'node:path';
-import type { ContainerConfig } from '../snapshotter/oci.js';
+import type { ContainerConfig } from '../oci/image-spec.js';
 import { ImportChangeError } from './errors.js';
 
 export const importChangeInstructions = [

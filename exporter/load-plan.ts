@@ -1,6 +1,6 @@
 // What an archive reader hands the loader: the verified blobs to ingest, blobs it had to make
 // (manifests for docker archives), and the images with the names the archive gives them.
-import type { Descriptor } from '../snapshotter/oci.js';
+import type { Descriptor } from '../oci/image-spec.js';
 import type { StagedFile } from './archive-stage.js';
 
 export interface PlannedImage {

@@ -1,7 +1,7 @@
 // How kiln serialises the manifests and configs it makes itself (build, import, commit, docker
 // load), in one place, so the same image always gets the same digest however it came in.
-import { createHash } from 'node:crypto';
-import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../snapshotter/oci.js';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../oci/image-spec.js';
+import { sha256Digest } from '../oci/digest.js';
 
 export interface Blob {
   descriptor: Descriptor;
@@ -10,7 +10,7 @@ export interface Blob {
 
 function blob(mediaType: string, value: unknown): Blob {
   const data = Buffer.from(JSON.stringify(value));
-  const digest = `sha256:${createHash('sha256').update(data).digest('hex')}`;
+  const digest = sha256Digest(data);
   return { descriptor: { mediaType, digest, size: data.length }, data };
 }
 

@@ -1,7 +1,7 @@
 // The OCI image layout as a tar (`oci-layout`, `index.json`, `blobs/sha256/…`): writing it for
 // `kiln save` (with docker's manifest.json beside it, as docker ≥ 25 does, so `docker load` reads
 // it too) and reading it for `kiln load`.
-import { MediaType, type Descriptor, type Index, type Manifest } from '../snapshotter/oci.js';
+import { MediaType, type Descriptor, type Index, type Manifest } from '../oci/image-spec.js';
 import { verifyBlobFiles, type StagedArchive, type StagedFile } from './archive-stage.js';
 import { ArchiveDigestError, ArchiveFormatError, ArchiveMissingBlobError } from './errors.js';
 import type { LoadPlan, PlannedImage } from './load-plan.js';

@@ -1,6 +1,6 @@
 // One image as `kiln save` writes it: what index.json points at, the platform manifest a
 // docker-style manifest.json lists, and every blob that goes into the archive.
-import type { Descriptor, ImageConfig, Manifest } from '../snapshotter/oci.js';
+import type { Descriptor, ImageConfig, Manifest } from '../oci/image-spec.js';
 
 export interface SavedImage {
   /** Fully-qualified name (`docker.io/library/busybox:latest`); absent when saved by digest. */

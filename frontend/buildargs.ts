@@ -1,6 +1,6 @@
 // `--build-arg` values and the ARGs Docker predefines (proxies, platforms).
-import type { Platform } from '../snapshotter/oci.js';
-import { formatPlatform } from '../registry/platform.js';
+import type { Platform } from '../oci/image-spec.js';
+import { formatPlatform } from '../oci/platform.js';
 import { BuildArgError } from './errors.js';
 
 /** Proxy ARGs: usable without an ARG line, and kept out of image history as Docker does. */

@@ -1,10 +1,12 @@
 // Compiles a parsed Dockerfile to LLB plus the final image config (BuildKit's dockerfile2llb).
 // Stages are compiled on demand from the target, so stages it does not reach are never touched.
 import { definition, image, local, type Definition, type OpOptions, type Output, type State } from '../solver/llb/builder.js';
-import type { ImageConfig, Platform } from '../snapshotter/oci.js';
-import { formatReference, parseReference } from '../registry/reference.js';
-import { parsePlatform } from '../registry/platform.js';
-import type { Instruction, ParsedDockerfile, SourceRange, Stage } from './instructions.js';
+import type { ImageConfig, Platform } from '../oci/image-spec.js';
+import { formatReference, parseReference } from '../oci/reference.js';
+import { parsePlatform } from '../oci/platform.js';
+import type { Instruction, SourceRange } from './instructions.js';
+import type { ParsedDockerfile } from './dockerfile.js';
+import type { Stage } from './stages.js';
 import { parseTriggers } from './dockerfile.js';
 import type { CompileContext } from './compile-context.js';
 import { DockerfileError } from './errors.js';

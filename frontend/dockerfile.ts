@@ -6,8 +6,6 @@ import { toInstruction, type Instruction, type InstructionOf } from './instructi
 import { parseLines } from './parser.js';
 import { groupStages, type Stage } from './stages.js';
 
-export type { Directives } from './directives.js';
-export type { Stage } from './stages.js';
 
 export interface ParsedDockerfile {
   file: string;

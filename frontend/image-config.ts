@@ -1,5 +1,5 @@
 // The image config a stage builds up: starting points and the history entries Docker writes.
-import type { ImageConfig, Platform } from '../snapshotter/oci.js';
+import type { ImageConfig, Platform } from '../oci/image-spec.js';
 
 /** The PATH BuildKit gives Linux images that do not set one (scratch included). */
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -12,9 +12,6 @@ import { didYouMean } from './suggest.js';
 import { parseJsonArray, parseWords, splitFields, type Escape } from './words.js';
 
 export type { Heredoc, SourceRange } from './nodes.js';
-// The whole parse result is also reachable from here, where the compiler looks for the frontend's types.
-export type { Directives, ParsedDockerfile } from './dockerfile.js';
-export type { Stage } from './stages.js';
 
 /** Exec form (JSON array) or shell form: `script` is the text as written, continuations joined, not expanded. */
 export type CommandForm = { json: true; args: string[] } | { json: false; script: string };

@@ -1,8 +1,9 @@
 // What the compiler knows about a stage while it walks its instructions: filesystem state,
 // image config, declared ARGs, shell; and expansion of words against that scope.
-import type { ImageConfig, Platform } from '../snapshotter/oci.js';
+import type { ImageConfig, Platform } from '../oci/image-spec.js';
 import type { State } from '../solver/llb/builder.js';
-import type { Stage, SourceRange } from './instructions.js';
+import type { SourceRange } from './instructions.js';
+import type { Stage } from './stages.js';
 import { ShellLexer, type EnvLookup } from './expand.js';
 import { DockerfileError } from './errors.js';
 

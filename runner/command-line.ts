@@ -3,7 +3,7 @@
 // mounts and byte sizes.
 
 import path from 'node:path';
-import type { ContainerConfig } from '../snapshotter/oci.js';
+import type { ContainerConfig } from '../oci/image-spec.js';
 import { InvalidRunFlagError, NoCommandError } from './errors.js';
 import type { ContainerMount } from './spec.js';
 

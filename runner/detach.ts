@@ -7,7 +7,7 @@ import { fork } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { PACKAGE_DIR } from '../native/package-dir.js';
-import { openSnapshotter } from '../snapshotter/snapshots.js';
+import { openSnapshotter } from '../snapshotter/open-snapshotter.js';
 import { Store } from '../snapshotter/store.js';
 import { ContainerStore } from './containers.js';
 import { superviseContainer } from './supervise.js';

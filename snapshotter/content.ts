@@ -1,25 +1,19 @@
 // The content store: immutable blobs addressed by sha256 under <root>/blobs/sha256/<hex>. Every
 // write goes to ingest/ first and is renamed into place only once its digest is verified.
-import { createHash } from 'node:crypto';
 import { constants, createWriteStream } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { native } from '../native/binding.js';
 import { ingestDir, ingestPath } from './ingest.js';
-import { BlobNotFoundError, DigestMismatchError, InvalidDigestError } from './errors.js';
+import { BlobNotFoundError, DigestMismatchError } from './errors.js';
 import { asDiskFull } from './disk-full.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { Digester, digestHex, isDigestHex, sha256Digest } from '../oci/digest.js';
 
 export interface BlobInfo {
   digest: string;
   size: number;
-}
-
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
-
-export function isDigest(value: string): boolean {
-  return DIGEST.test(value);
 }
 
 function errno(err: unknown): string | undefined {
@@ -42,8 +36,7 @@ export class ContentStore {
   constructor(readonly root: string) {}
 
   blobPath(digest: string): string {
-    if (!DIGEST.test(digest)) throw new InvalidDigestError(digest);
-    return path.join(this.root, 'blobs', 'sha256', digest.slice('sha256:'.length));
+    return path.join(this.root, 'blobs', 'sha256', digestHex(digest));
   }
 
   async has(digest: string): Promise<boolean> {
@@ -76,7 +69,7 @@ export class ContentStore {
 
   async write(data: Uint8Array | string, expected?: string): Promise<BlobInfo> {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const digest = 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+    const digest = sha256Digest(bytes);
     // Hashed before anything touches the disk: a mismatch leaves no trace at all.
     if (expected !== undefined && expected !== digest) throw new DigestMismatchError(expected, digest);
     const target = this.blobPath(digest);
@@ -131,7 +124,7 @@ export class ContentStore {
     if (expected !== undefined) this.blobPath(expected.digest);
     await this.prepare();
     const tmp = ingestPath(this.root);
-    const hash = createHash('sha256');
+    const hash = new Digester();
     let size = 0;
     try {
       await pipeline(
@@ -150,7 +143,7 @@ export class ContentStore {
         // flush: fsync before close, so a crash after the rename cannot leave a short blob.
         createWriteStream(tmp, { flags: 'wx', mode: 0o644, flush: true }),
       );
-      const digest = 'sha256:' + hash.digest('hex');
+      const digest = hash.digest();
       if (expected !== undefined) {
         if (expected.size !== undefined && size !== expected.size) {
           throw new DigestMismatchError(expected.digest, `${size} bytes`, `, expected ${expected.size} bytes`);
@@ -182,7 +175,7 @@ export class ContentStore {
       throw err;
     }
     const infos = await Promise.all(
-      names.filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => this.info(`sha256:${n}`)),
+      names.filter(isDigestHex).map((n) => this.info(`sha256:${n}`)),
     );
     return infos.filter((i): i is BlobInfo => i !== undefined);
   }

@@ -1,16 +1,6 @@
 // Errors of the snapshotter room that a user or their environment can cause: each has a stable
 // `code` and `userFacing = true`, so the CLI prints its message as one line.
 
-/** A digest string that is not `sha256:` followed by 64 lowercase hex digits. */
-export class InvalidDigestError extends Error {
-  readonly code = 'KILN_INVALID_DIGEST';
-  readonly userFacing = true;
-  constructor(readonly digest: string) {
-    super(`invalid digest "${digest}": expected sha256: followed by 64 lowercase hex digits`);
-    this.name = 'InvalidDigestError';
-  }
-}
-
 export class BlobNotFoundError extends Error {
   readonly code = 'KILN_BLOB_NOT_FOUND';
   readonly userFacing = true;

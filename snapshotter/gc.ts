@@ -1,14 +1,14 @@
 // Garbage collection of the store: marks what image records, cache records and live leases reach,
 // then deletes every other blob and snapshot, and the temp files of writers that died.
-import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Store } from './store.js';
-import type { ImageConfig, Index, Manifest } from './oci.js';
-import { MediaType } from './oci.js';
-import { isDigest } from './content.js';
+import type { ImageConfig, Index, Manifest } from '../oci/image-spec.js';
+import { MediaType } from '../oci/image-spec.js';
+import { isDigest } from '../oci/digest.js';
 import { cleanIngest } from './ingest.js';
 import { LEASE_LABEL } from './leased-snapshotter.js';
+import { sha256Digest } from '../oci/digest.js';
 
 /** The part of a snapshotter GC needs. `remove` may refuse a snapshot that still has children. */
 export interface SnapshotSource {
@@ -31,7 +31,7 @@ export function chainIds(diffIds: string[]): string[] {
   const out: string[] = [];
   for (const diffId of diffIds) {
     const prev = out[out.length - 1];
-    out.push(prev === undefined ? diffId : 'sha256:' + createHash('sha256').update(`${prev} ${diffId}`).digest('hex'));
+    out.push(prev === undefined ? diffId : sha256Digest(`${prev} ${diffId}`));
   }
   return out;
 }

@@ -2,11 +2,11 @@
 // platform (picked from an index) and the config. Names are normalised as Docker does.
 import type { Store } from './store.js';
 import type { ImageRecord } from './images.js';
-import type { Descriptor, ImageConfig, Index, Manifest, Platform } from './oci.js';
-import { MediaType } from './oci.js';
-import { isDigest } from './content.js';
-import { formatReference, parseReference, InvalidReferenceError, type ImageRef } from '../registry/reference.js';
-import { formatPlatform, hostPlatform, platformMatches } from '../registry/platform.js';
+import type { Descriptor, ImageConfig, Index, Manifest, Platform } from '../oci/image-spec.js';
+import { MediaType } from '../oci/image-spec.js';
+import { isDigest, isDigestHex } from '../oci/digest.js';
+import { formatReference, parseReference, InvalidReferenceError, type ImageRef } from '../oci/reference.js';
+import { formatPlatform, hostPlatform, platformMatches } from '../oci/platform.js';
 import { AmbiguousImageError, ImageNotFoundError, PlatformNotFoundError } from './errors.js';
 
 export interface ResolvedImage {
@@ -56,7 +56,7 @@ export function normalizeName(ref: string): string {
 
 async function findRecord(store: Store, input: string, platform: Platform): Promise<ImageRecord> {
   const records = await store.images.list();
-  const digest = isDigest(input) ? input : /^[a-f0-9]{64}$/.test(input) ? `sha256:${input}` : undefined;
+  const digest = isDigest(input) ? input : isDigestHex(input) ? `sha256:${input}` : undefined;
   if (digest !== undefined) {
     const byTarget = records.find((r) => r.target.digest === digest);
     if (byTarget) return byTarget;

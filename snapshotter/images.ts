@@ -1,10 +1,9 @@
 // Image records: a fully-qualified name (docker.io/library/busybox:latest) → the descriptor of its
 // manifest or index, all in <root>/images.json, changed under its lock.
 import path from 'node:path';
-import type { Descriptor } from './oci.js';
+import type { Descriptor } from '../oci/image-spec.js';
 import { readRecordFile, updateRecordFile, type RecordKind } from './record-file.js';
-import { InvalidDigestError } from './errors.js';
-import { isDigest } from './content.js';
+import { checkDigest } from '../oci/digest.js';
 
 export interface ImageRecord {
   name: string;
@@ -50,7 +49,7 @@ export class ImageStore {
    * time included, with no write: a rebuild that made the same image changes nothing.
    */
   async put(rec: ImageRecord): Promise<void> {
-    if (!isDigest(rec.target.digest)) throw new InvalidDigestError(rec.target.digest);
+    checkDigest(rec.target.digest);
     // Compared as written: a descriptor equal but for key order only costs the write.
     const current = await this.get(rec.name);
     if (current !== undefined && JSON.stringify(current.target) === JSON.stringify(rec.target)) return;

@@ -3,7 +3,7 @@
 import type { Op } from './llb/types.js';
 import type { Store } from '../snapshotter/store.js';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
-import type { Platform } from '../snapshotter/oci.js';
+import type { Platform } from '../oci/image-spec.js';
 import type { TreeScan } from '../native/scan-tree.js';
 
 /** A committed snapshot key; null = empty (scratch). */

@@ -9,8 +9,8 @@ import { configBlob, manifestBlob } from '../../exporter/manifest.js';
 import { native } from '../../native/binding.js';
 import { normalizeName } from '../../snapshotter/image-read.js';
 import { ingestPath } from '../../snapshotter/ingest.js';
-import type { ImageConfig, Manifest } from '../../snapshotter/oci.js';
-import { openSnapshotter } from '../../snapshotter/snapshots.js';
+import type { ImageConfig, Manifest } from '../../oci/image-spec.js';
+import { openSnapshotter } from '../../snapshotter/open-snapshotter.js';
 import { ContainerStore } from '../../runner/containers.js';
 
 const usage = `Usage: kiln commit [OPTIONS] CONTAINER REPOSITORY[:TAG]

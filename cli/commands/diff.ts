@@ -2,8 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { diffImages, formatChanges } from '../../exporter/image-diff.js';
-import { parsePlatform } from '../../registry/platform.js';
+import { diffImages, formatChanges, parsePlatform } from '../../api/index.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 
 const usage = `Usage: kiln diff [OPTIONS] IMAGE_A IMAGE_B

@@ -5,8 +5,8 @@ import { UsageError } from '../errors.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 import { renderTable } from '../table.js';
 import { humanAge, humanSize } from '../human.js';
-import { resolveImage } from '../../snapshotter/image-read.js';
-import type { HistoryEntry } from '../../snapshotter/oci.js';
+import { resolveImage } from '../../api/index.js';
+import type { HistoryEntry } from '../../oci/image-spec.js';
 
 const usage = `Usage: kiln history [OPTIONS] IMAGE
 

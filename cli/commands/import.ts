@@ -3,9 +3,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { importRootfs } from '../../exporter/image-import.js';
-import { hostPlatform, parsePlatform } from '../../registry/platform.js';
-import { normalizeName } from '../../snapshotter/image-read.js';
+import { hostPlatform, importRootfs, normalizeName, parsePlatform } from '../../api/index.js';
 import { openSnapshots, openStore, rootUsage, snapshotterFlagOptions, snapshotterUsage, storeFlagOptions } from '../store-flags.js';
 
 const usage = `Usage: kiln import [OPTIONS] FILE|- REPOSITORY[:TAG]

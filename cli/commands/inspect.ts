@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Command, CliIO } from '../command.js';
 import { UsageError } from '../errors.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
-import { resolveImage } from '../../snapshotter/image-read.js';
+import { resolveImage } from '../../api/index.js';
 
 const usage = `Usage: kiln inspect [OPTIONS] IMAGE
 

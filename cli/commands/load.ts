@@ -4,8 +4,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { loadArchive } from '../../exporter/image-load.js';
-import { familiarName, parseReference } from '../../registry/reference.js';
+import { familiarName, loadArchive, parseReference } from '../../api/index.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 
 const usage = `Usage: kiln load [OPTIONS]

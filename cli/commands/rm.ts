@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import type { Command, CliIO } from '../command.js';
 import { UsageError } from '../errors.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
-import { openSnapshotter } from '../../snapshotter/snapshots.js';
+import { openSnapshotter } from '../../snapshotter/open-snapshotter.js';
 import { destroyContainer } from '../../runner/container-create.js';
 import { signalContainer, waitStopped } from '../../runner/container-signal.js';
 import { ContainerStore } from '../../runner/containers.js';

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { saveImages } from '../../exporter/image-save.js';
+import { saveImages } from '../../api/index.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 import path from 'node:path';
 

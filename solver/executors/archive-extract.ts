@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
-import { readFileHead, sniffCompression, type Compression } from '../../exporter/archive-detect.js';
+import { readFileHead, sniffCompression, type Compression } from '../../native/archive-sniff.js';
 import { ArchiveEscapeError } from './errors.js';
 import { isWithin, resolveInRoot } from './root-path.js';
 import type { Owner } from './file-owner.js';

@@ -12,6 +12,7 @@ import { scanTreeLazily, type TreeScan } from '../../native/scan-tree.js';
 import { followLinks, indexTree, type TreeIndex } from './follow-links.js';
 import { readKeyMemo, readRecords, writeKeyMemo, writeRecords, type DigestRecords, type KeyMemo } from './digest-records.js';
 import { selectEntries } from './tree-select.js';
+import { sha256Digest } from '../../oci/digest.js';
 
 export interface ContextEntry extends TreeEntry {
   kind: 'file' | 'dir' | 'symlink';
@@ -83,7 +84,7 @@ export async function contextKey(build: ContextEnv, sel: Selection, cacheDir: st
 function checksum(list: ContextEntry[]): string {
   // One line per entry; NUL cannot occur in a path, so the fields cannot run into each other.
   const lines = list.map((e) => `${e.rel}\0${e.kind}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ''}\0${e.digest ?? ''}\n`);
-  return `sha256:${createHash('sha256').update(lines.join('')).digest('hex')}`;
+  return sha256Digest(lines.join(''));
 }
 
 /** The entries the selection keeps, sorted by path, parents before children, files with digests. */

@@ -9,6 +9,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { HttpSourceError } from './errors.js';
 import { writeFileAtomic } from '../../snapshotter/atomic-file.js';
+import { Digester } from '../../oci/digest.js';
 
 /** How long a server may stay silent (before the headers, or between body chunks). */
 export const HTTP_IDLE_TIMEOUT_MS = 30_000;
@@ -126,7 +127,7 @@ export class HttpCache {
         await res.body?.cancel();
         throw new HttpSourceError(opts.step, url, `the server answered HTTP ${res.status}${res.statusText ? ' ' + res.statusText : ''}`);
       }
-      const sha256 = createHash('sha256');
+      const sha256 = new Digester();
       const others = (opts.algorithms ?? []).filter((a) => a !== 'sha256').map((a) => [a, createHash(a)] as const);
       const hashing = new Transform({
         transform(chunk: Buffer, _enc, done) {
@@ -141,7 +142,7 @@ export class HttpCache {
       } catch (err) {
         return fail(err);
       }
-      const digest = `sha256:${sha256.digest('hex')}`;
+      const digest = sha256.digest();
       const file = this.blobPath(digest);
       await rename(tmp, file);
       const validators: Validators = { digest };

@@ -1,6 +1,6 @@
 // The docker-image source: a base image found in the local store (kiln does not pull during a
 // build), unpacked into its layers' snapshots.
-import type { Platform } from '../../snapshotter/oci.js';
+import type { Platform } from '../../oci/image-spec.js';
 import { ImageNotFoundError } from '../../snapshotter/errors.js';
 import { resolveImage, type ResolvedImage } from '../../snapshotter/image-read.js';
 import { unpackImage } from '../../snapshotter/unpack.js';

@@ -1,7 +1,8 @@
 // Exec ops: a process run over a root filesystem and mounts, laid out as BuildKit's llb.Run
 // lays them out, so the same RUN gives the same op bytes in kiln and in BuildKit.
 import { LlbBuildError } from './errors.js';
-import { hostPlatform, toPbPlatform } from './platform.js';
+import { hostPlatform } from '../../oci/platform.js';
+import { toPbPlatform } from './platform.js';
 import {
   CacheSharingOpt, EMPTY_INPUT, MountType, NetMode, ROOT_MOUNT, SecurityMode, SKIP_OUTPUT,
   type ExecOp, type Meta, type Mount, type Op, type ProxyEnv,

@@ -1,9 +1,9 @@
 // Op and Definition to bytes and back, and op digests: the identity of a vertex is the sha256
 // of its deterministic bytes, as in BuildKit.
-import { createHash } from 'node:crypto';
 import { decodeMessage, encodeMessage } from './codec.js';
 import { schema } from './schema.js';
 import type { Definition, Op, PbDefinition } from './types.js';
+import { sha256Digest } from '../../oci/digest.js';
 
 export function marshalOp(op: Op): Uint8Array {
   return encodeMessage(schema.Op, op as Record<string, unknown>, 'Op');
@@ -15,7 +15,7 @@ export function unmarshalOp(bytes: Uint8Array): Op {
 }
 
 export function opDigest(bytes: Uint8Array): string {
-  return 'sha256:' + createHash('sha256').update(bytes).digest('hex');
+  return sha256Digest(bytes);
 }
 
 export function marshalDefinition(def: Definition): Uint8Array {

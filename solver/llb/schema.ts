@@ -2,12 +2,25 @@
 //
 // The .proto is read from the source tree at run time, so one file is both our schema and what
 // protoc decodes with.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { PACKAGE_DIR } from '../../native/package-dir.js';
 
-export const PROTO_PATH = path.join(PACKAGE_DIR, 'solver', 'llb', 'ops.proto');
+/**
+ * The schema in kiln's tree, found by walking up from this module: it runs from solver/llb/
+ * (source), dist/solver/llb/ (compiled) or dist/ (bundled).
+ */
+function findProto(): string {
+  const start = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'solver', 'llb', 'ops.proto');
+    if (existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) throw new Error(`solver/llb/ops.proto is in no folder above ${start}`);
+  }
+}
+
+export const PROTO_PATH = findProto();
 
 function loadRoot(): protobuf.Root {
   // keepCase: the codec maps proto names to our property names itself (see codec.ts).

@@ -1,7 +1,8 @@
 // Source ops: where content enters the graph (registry images, the local context, HTTP files,
 // git repositories), with identifiers and attrs written as BuildKit's llb package writes them.
 import { goJoin } from './paths.js';
-import { hostPlatform, toPbPlatform } from './platform.js';
+import { hostPlatform } from '../../oci/platform.js';
+import { toPbPlatform } from './platform.js';
 import type { Op } from './types.js';
 import { metadataOf, OpVertex, Output, type OpOptions } from './vertex.js';
 

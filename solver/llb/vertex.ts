@@ -2,7 +2,7 @@
 // immutable: its inputs are fixed when it is made, so its bytes and digest are computed once.
 import { marshalOp, opDigest, unmarshalOp } from './marshal.js';
 import type { Op, OpMetadata } from './types.js';
-import type { Platform } from '../../snapshotter/oci.js';
+import type { Platform } from '../../oci/image-spec.js';
 
 export interface Vertex {
   /** The outputs this op reads, in the order BuildKit's marshal visits them. */

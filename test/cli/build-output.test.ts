@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { repoRoot, runKiln, type CliResult } from '../helpers/kiln-cli.js';
-import { hostPlatform } from '../../registry/platform.js';
+import { hostPlatform } from '../../oci/platform.js';
 import { Store } from '../../snapshotter/store.js';
-import type { ImageConfig, Index, Manifest } from '../../snapshotter/oci.js';
+import type { ImageConfig, Index, Manifest } from '../../oci/image-spec.js';
 
 const run = promisify(execFile);
 const env = { ...process.env, SOURCE_DATE_EPOCH: '1700000000' };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Store } from '../../snapshotter/store.js';
-import { MediaType, type Descriptor, type HistoryEntry, type ImageConfig, type Index, type Manifest, type Platform } from '../../snapshotter/oci.js';
+import { MediaType, type Descriptor, type HistoryEntry, type ImageConfig, type Index, type Manifest, type Platform } from '../../oci/image-spec.js';
 
 const repo = path.resolve(fileURLToPath(import.meta.url), '../../../..');
 const kilnBin = path.join(repo, 'bin', 'kiln.js');

@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { repoRoot, runKiln } from '../helpers/kiln-cli.js';
 import { Store } from '../../snapshotter/store.js';
-import type { ImageConfig, Manifest } from '../../snapshotter/oci.js';
+import type { ImageConfig, Manifest } from '../../oci/image-spec.js';
 import { readTar, sha256 } from '../exporter/image-fixture.js';
 import tar from 'tar-stream';
 

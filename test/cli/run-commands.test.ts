@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runKiln, repoRoot } from '../helpers/kiln-cli.js';
 import { leftoverCgroups, mountsUnder } from '../runner/busybox-rootfs.js';
-import { openSnapshotter } from '../../snapshotter/snapshots.js';
+import { openSnapshotter } from '../../snapshotter/open-snapshotter.js';
 
 const skip: string | false = await access('/bin/busybox').then(
   () => (process.getuid?.() === 0 ? false : 'needs root'),

@@ -12,7 +12,8 @@ test('build and run with --snapshotter copy; the store then refuses overlay; a b
   const root = await mkdtemp(path.join(tmpdir(), 'kiln-snap-flag-'));
   try {
     const rootfs = execFileSync(path.join(repoRoot, 'examples', 'make-busybox-rootfs.sh'), { maxBuffer: 64 << 20 });
-    const imp = await runKiln(['import', '--root', root, '-', 'kiln.local/busybox'], { input: rootfs });
+    // import unpacks its layer, so it is the first to choose the store's driver.
+    const imp = await runKiln(['import', '--root', root, '--snapshotter', 'copy', '-', 'kiln.local/busybox'], { input: rootfs });
     assert.equal(imp.code, 0, imp.stderr);
     const bad = await runKiln(['build', '--root', root, '--snapshotter', 'zfs', '-t', 'h', 'examples/hello']);
     assert.equal(bad.code, 1);

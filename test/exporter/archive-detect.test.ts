@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { detectArchive, looksLikeTar, maybeGunzip, peekStream, sniffCompression } from '../../exporter/archive-detect.js';
+import { detectArchive, maybeGunzip, peekStream } from '../../exporter/archive-detect.js';
+import { looksLikeTar, sniffCompression } from '../../native/archive-sniff.js';
 import { ArchiveFormatError } from '../../exporter/errors.js';
 import { tarOf } from './image-fixture.js';
 

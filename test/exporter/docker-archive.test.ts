@@ -12,7 +12,7 @@ import { loadArchive } from '../../exporter/image-load.js';
 import { legacyLayerIds } from '../../exporter/docker-archive.js';
 import { ArchiveDigestError, ArchiveFormatError } from '../../exporter/errors.js';
 import { Store } from '../../snapshotter/store.js';
-import type { ImageConfig } from '../../snapshotter/oci.js';
+import type { ImageConfig } from '../../oci/image-spec.js';
 import { readTar, sha256, storeImage, tarOf, withStore } from './image-fixture.js';
 
 type Entry = { name: string; body?: Buffer | string; type?: 'symlink'; linkname?: string };

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import tar from 'tar-stream';
 import { configBlob, manifestBlob } from '../../exporter/manifest.js';
-import { MediaType, type Descriptor, type ImageConfig } from '../../snapshotter/oci.js';
+import { MediaType, type Descriptor, type ImageConfig } from '../../oci/image-spec.js';
 import { Store } from '../../snapshotter/store.js';
 
 export type FileSpec = { name: string; body?: string; type?: 'file' | 'directory' | 'symlink'; linkname?: string };

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyChanges, splitWords } from '../../exporter/import-changes.js';
 import { ImportChangeError } from '../../exporter/errors.js';
-import type { ContainerConfig } from '../../snapshotter/oci.js';
+import type { ContainerConfig } from '../../oci/image-spec.js';
 
 const cases: { name: string; base?: ContainerConfig; changes: string[]; want: ContainerConfig }[] = [
   { name: 'ENV key=value pairs, quoted, expanding earlier values', base: { Env: ['PATH=/bin'] },

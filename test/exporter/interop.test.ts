@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 import { saveImages } from '../../exporter/image-save.js';
 import { loadArchive } from '../../exporter/image-load.js';
 import { Store } from '../../snapshotter/store.js';
-import type { Manifest } from '../../snapshotter/oci.js';
+import type { Manifest } from '../../oci/image-spec.js';
 import { repoRoot } from '../helpers/kiln-cli.js';
 import { sha256, storeImageFromTars, type FixtureImage } from './image-fixture.js';
 

@@ -10,9 +10,9 @@ import tar from 'tar-stream';
 import { saveImages } from '../../exporter/image-save.js';
 import { loadArchive } from '../../exporter/image-load.js';
 import { ArchiveDigestError, ArchiveFormatError, ArchiveMissingBlobError } from '../../exporter/errors.js';
-import { hostPlatform } from '../../registry/platform.js';
+import { hostPlatform } from '../../oci/platform.js';
 import { Store } from '../../snapshotter/store.js';
-import type { Index, Manifest } from '../../snapshotter/oci.js';
+import type { Index, Manifest } from '../../oci/image-spec.js';
 import { readTar, sha256, storeImage, withStore } from './image-fixture.js';
 
 async function tarFrom(files: Map<string, Buffer>): Promise<Buffer> {

@@ -7,7 +7,7 @@ import { compileDockerfile, type CompileOptions, type CompileResult } from '../.
 import { DockerfileError } from '../../frontend/errors.js';
 import { unmarshalOp } from '../../solver/llb/marshal.js';
 import type { ExecOp, FileOp, Op } from '../../solver/llb/types.js';
-import type { ImageConfig } from '../../snapshotter/oci.js';
+import type { ImageConfig } from '../../oci/image-spec.js';
 
 const amd64 = { architecture: 'amd64', os: 'linux' };
 

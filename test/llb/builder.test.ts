@@ -6,7 +6,7 @@ import { definition, exec, file, git, http, image, local, type ExecSpec, type Ou
 import { LlbBuildError } from '../../solver/llb/errors.js';
 import { definitionToJSON, resultDigest } from '../../solver/llb/json.js';
 import { marshalDefinition, opDigest, unmarshalDefinition, unmarshalOp } from '../../solver/llb/marshal.js';
-import { hostPlatform } from '../../solver/llb/platform.js';
+import { hostPlatform } from '../../oci/platform.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const linux = { os: 'linux', architecture: 'amd64' };

@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Store } from '../../snapshotter/store.js';
 import { chainIds, collectGarbage } from '../../snapshotter/gc.js';
-import { openSnapshotter } from '../../snapshotter/snapshots.js';
+import { openSnapshotter } from '../../snapshotter/open-snapshotter.js';
 import { LEASE_LABEL, LeasedSnapshotter } from '../../snapshotter/leased-snapshotter.js';
-import { MediaType, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from '../../snapshotter/oci.js';
+import { MediaType, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from '../../oci/image-spec.js';
 
 const sha = (b: Uint8Array | string): string => 'sha256:' + createHash('sha256').update(b).digest('hex');
 

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ImageStore } from '../../snapshotter/images.js';
-import { MediaType } from '../../snapshotter/oci.js';
+import { MediaType } from '../../oci/image-spec.js';
 import { Store } from '../../snapshotter/store.js';
 import { resolveImage } from '../../snapshotter/image-read.js';
 

@@ -8,11 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { native } from '../../native/binding.js';
-import { openSnapshotter } from '../../snapshotter/snapshots.js';
+import { openSnapshotter } from '../../snapshotter/open-snapshotter.js';
 import { mountsUnder } from '../helpers/mountinfo.js';
 
 const dist = path.resolve(fileURLToPath(import.meta.url), '../../..');
-const snapshotsUrl = pathToFileURL(path.join(dist, 'snapshotter', 'snapshots.js')).href;
+const snapshotsUrl = pathToFileURL(path.join(dist, 'snapshotter', 'open-snapshotter.js')).href;
 
 interface Child {
   ready: Promise<void>;

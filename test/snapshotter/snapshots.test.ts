@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { native } from '../../native/binding.js';
-import { openSnapshotter, type SnapshotDriver, type Snapshotter } from '../../snapshotter/snapshots.js';
+import type { SnapshotDriver, Snapshotter } from '../../snapshotter/snapshots.js';
+import { openSnapshotter } from '../../snapshotter/open-snapshotter.js';
 import {
   SnapshotBusyError,
   SnapshotDriverMismatchError,

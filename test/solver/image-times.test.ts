@@ -2,8 +2,8 @@
 // each new layer's snapshot time, metadata steps the time of the newest new layer before them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { imageConfig } from '../../solver/export-image.js';
-import type { HistoryEntry, ImageConfig } from '../../snapshotter/oci.js';
+import { imageConfig } from '../../exporter/image-export.js';
+import type { HistoryEntry, ImageConfig } from '../../oci/image-spec.js';
 import type { LayerLabel } from '../../snapshotter/unpack.js';
 
 const T0 = '2020-01-01T00:00:00.000Z'; // the base image's layer

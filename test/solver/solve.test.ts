@@ -15,8 +15,9 @@ import { cacheKey } from '../../solver/cachekey.js';
 import { GraphError, SolveError } from '../../solver/errors.js';
 import type { OpExecutor, SolveEnv, SolveEvent, VertexInfo } from '../../solver/types.js';
 import { Store } from '../../snapshotter/store.js';
-import { openSnapshotter, type Snapshotter } from '../../snapshotter/snapshots.js';
-import { hostPlatform } from '../../registry/platform.js';
+import type { Snapshotter } from '../../snapshotter/snapshots.js';
+import { openSnapshotter } from '../../snapshotter/open-snapshotter.js';
+import { hostPlatform } from '../../oci/platform.js';
 
 // ---- a tiny graph language: sources and steps that name their inputs ----
 

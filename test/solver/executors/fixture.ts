@@ -5,8 +5,9 @@ import { chmod, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink,
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { native } from '../../../native/binding.js';
-import { hostPlatform } from '../../../registry/platform.js';
-import { openSnapshotter, type Snapshotter } from '../../../snapshotter/snapshots.js';
+import { hostPlatform } from '../../../oci/platform.js';
+import type { Snapshotter } from '../../../snapshotter/snapshots.js';
+import { openSnapshotter } from '../../../snapshotter/open-snapshotter.js';
 import { Store } from '../../../snapshotter/store.js';
 import type { Op } from '../../../solver/llb/types.js';
 import type { SolveEnv, VertexInfo } from '../../../solver/types.js';

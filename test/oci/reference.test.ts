@@ -1,7 +1,7 @@
 // Image reference normalisation as Docker does it, and the errors for references it rejects.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { InvalidReferenceError, familiarName, formatReference, parseReference, type ImageRef } from '../../registry/reference.js';
+import { InvalidReferenceError, familiarName, formatReference, parseReference, type ImageRef } from '../../oci/reference.js';
 
 const SHA_A = `sha256:${'a'.repeat(64)}`;
 const SHA_B = `sha256:${'b'.repeat(64)}`;

@@ -1,6 +1,7 @@
 // Image references as Docker reads them: `alpine` is docker.io/library/alpine:latest, a first
 // component with `.` or `:` (or `localhost`) is a registry host, and names must be lowercase.
 import { InvalidReferenceError } from './errors.js';
+import { isDigestHex } from './digest.js';
 
 export { InvalidReferenceError } from './errors.js';
 
@@ -35,7 +36,6 @@ const REFERENCE_RE = new RegExp(`^((?:${DOMAIN}/)?${PATH})(?::(${TAG}))?(?:@(${D
 const NAME_RE = new RegExp(`^(?:(${DOMAIN})/)?(${PATH})$`);
 const TAG_RE = new RegExp(`^${TAG}$`);
 const DIGEST_RE = new RegExp(`^${DIGEST}$`);
-const IMAGE_ID_RE = /^[a-f0-9]{64}$/;
 
 /** Hex lengths of the digest algorithms Docker accepts. */
 const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
@@ -47,7 +47,7 @@ const DIGEST_HEX_LENGTH: Record<string, number> = { sha256: 64, sha384: 96, sha5
  */
 export function parseReference(ref: string): ImageRef {
   if (ref === '') throw new InvalidReferenceError(ref, 'it is empty; name an image such as alpine or registry.example.com/team/app:1.0');
-  if (IMAGE_ID_RE.test(ref)) {
+  if (isDigestHex(ref)) {
     throw new InvalidReferenceError(ref, 'a 64-character hex string is an image ID, not a repository name');
   }
   const { domain, remainder } = splitDomain(ref);

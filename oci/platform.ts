@@ -1,7 +1,7 @@
 // OCI platforms as containerd reads and normalises them (`--platform` values, index entries), and
 // the strict match used to pick a manifest from an image index.
 import { endianness } from 'node:os';
-import type { Platform } from '../snapshotter/oci.js';
+import type { Platform } from './image-spec.js';
 import { InvalidPlatformError } from './errors.js';
 
 export { InvalidPlatformError } from './errors.js';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { arch, platform as nodePlatform } from 'node:process';
-import type { Platform } from '../../snapshotter/oci.js';
+import type { Platform } from '../../oci/image-spec.js';
 import {
   InvalidPlatformError,
   formatPlatform,
@@ -10,7 +10,7 @@ import {
   parsePlatform,
   parsePlatforms,
   platformMatches,
-} from '../../registry/platform.js';
+} from '../../oci/platform.js';
 
 const host = hostPlatform();
 

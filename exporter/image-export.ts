@@ -7,13 +7,12 @@ import type { Store } from '../snapshotter/store.js';
 import type { LeaseResource } from '../snapshotter/leases.js';
 import { asDiskFull } from '../snapshotter/disk-full.js';
 import type { Snapshotter, SnapshotInfo } from '../snapshotter/snapshots.js';
-import type { HistoryEntry, ImageConfig, Manifest } from '../snapshotter/oci.js';
+import type { HistoryEntry, ImageConfig, Manifest } from '../oci/image-spec.js';
 import { LAYER_LABEL, type LayerLabel } from '../snapshotter/unpack.js';
 import { ingestPath } from '../snapshotter/ingest.js';
 import { normalizeName } from '../snapshotter/image-read.js';
-import { configBlob, manifestBlob, type Blob } from '../exporter/manifest.js';
+import { configBlob, manifestBlob, type Blob } from './manifest.js';
 import { LayerIndex } from './layer-index.js';
-import type { OpResult, SolveEvent } from './types.js';
 
 export interface ExportImageOptions {
   /** The image config the frontend built; its rootfs, created time and history are completed here. */
@@ -24,7 +23,7 @@ export interface ExportImageOptions {
   sourceDateEpoch?: number;
   /** A lease the caller holds: the blobs are added to it and it outlives the export, for outputs written after it. */
   lease?: string;
-  emit?: (e: SolveEvent) => void;
+  emit?: (e: ExportEvent) => void;
 }
 
 export interface ExportedImage {
@@ -35,13 +34,21 @@ export interface ExportedImage {
   config: ImageConfig;
 }
 
-export async function exportImage(store: Store, snapshotter: Snapshotter, result: OpResult, opts: ExportImageOptions): Promise<ExportedImage> {
+/** What an export reports as it goes (the solver's progress stream carries the same events). */
+export interface ExportEvent {
+  type: 'export.start' | 'export.done';
+  what: string;
+  time: number;
+}
+
+/** Exports the committed snapshot `top` (null: an image without layers) and its chain. */
+export async function exportImage(store: Store, snapshotter: Snapshotter, top: string | null, opts: ExportImageOptions): Promise<ExportedImage> {
   const emit = opts.emit ?? (() => undefined);
   // Blobs written before the image record names them are held by a lease, so a concurrent GC leaves them.
   const lease = opts.lease ?? (await store.leases.create({ owned: true }));
   try {
     emit({ type: 'export.start', what: 'exporting layers', time: Date.now() });
-    const chain = await snapshotChain(snapshotter, result.snapshot);
+    const chain = await snapshotChain(snapshotter, top);
     const times: ImageTimes = opts.sourceDateEpoch !== undefined ? { epoch: new Date(opts.sourceDateEpoch * 1000).toISOString() } : { layers: chain.map((s) => s.created) };
     const index = await LayerIndex.open(store.root);
     const known = chain.map((snap) => parseLabel(snap.labels[LAYER_LABEL]) ?? index.get(snap.key, snap.created, opts.sourceDateEpoch));

@@ -1,5 +1,5 @@
-// Errors a user can cause through what they give the registry client: image references and
-// platform specifiers. Each carries a stable `code` and is printed as one line.
+// Errors of the OCI vocabulary a user can cause: image references, platform specifiers and
+// digests that do not parse. Each carries a stable `code` and is printed as one line.
 
 export class InvalidReferenceError extends Error {
   readonly code = 'KILN_INVALID_REFERENCE';
@@ -26,5 +26,15 @@ export class InvalidPlatformError extends Error {
   ) {
     super(`invalid platform ${JSON.stringify(spec)}: ${reason}; use os/arch[/variant], e.g. linux/amd64 or linux/arm/v7`);
     this.name = 'InvalidPlatformError';
+  }
+}
+
+/** A digest string that is not `sha256:` followed by 64 lowercase hex digits. */
+export class InvalidDigestError extends Error {
+  readonly code = 'KILN_INVALID_DIGEST';
+  readonly userFacing = true;
+  constructor(readonly digest: string) {
+    super(`invalid digest "${digest}": expected sha256: followed by 64 lowercase hex digits`);
+    this.name = 'InvalidDigestError';
   }
 }
