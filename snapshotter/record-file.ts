@@ -44,10 +44,11 @@ export async function updateRecordFile<T, R>(
   await mkdir(ingestDir(root), { recursive: true });
   return withLock(`${file}.lock`, async () => {
     const data = await readRecordFile(file, kind);
-    const before = JSON.stringify(data);
+    const before = JSON.stringify(data, null, 2) + '\n';
     const result = await change(data);
     // An unchanged record is not rewritten: it saves an fsync, and a full disk can still be read and pruned.
-    if (JSON.stringify(data) !== before) await replaceFile(root, file, JSON.stringify(data, null, 2) + '\n');
+    const after = JSON.stringify(data, null, 2) + '\n';
+    if (after !== before) await replaceFile(root, file, after);
     return result;
   });
 }

@@ -2,23 +2,18 @@
 // entry), building the README's example into a real store and reading the result back.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { repoRoot, runKiln } from '../helpers/kiln-cli.js';
+import { importBusybox, repoRoot, runKiln } from '../helpers/kiln-cli.js';
 
-const run = promisify(execFile);
 type Kiln = typeof import('../../api/index.js');
 
 test("import { build } from 'kiln' builds examples/hello into the store, with its events and metadata", async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'kiln-api-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const root = path.join(dir, 'root');
-  const rootfs = path.join(dir, 'rootfs.tar');
-  await run('bash', [path.join(repoRoot, 'examples/make-busybox-rootfs.sh'), rootfs]);
-  assert.equal((await runKiln(['import', rootfs, 'kiln.local/busybox', '--root', root])).code, 0);
+  await importBusybox(dir, root);
 
   // The package name, resolved through package.json's "exports" as any program's import would be.
   const kiln = (await import('kiln' as string)) as Kiln;

@@ -25,3 +25,17 @@ export function runKiln(args: string[], opts: { cwd?: string; env?: NodeJS.Proce
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/**
+ * Makes the offline busybox rootfs in `dir` (rootfs.tar, Debian's busybox-static) and imports it
+ * into the store at `root` as kiln.local/busybox:latest; returns the tar's path.
+ */
+export async function importBusybox(dir: string, root: string, env?: NodeJS.ProcessEnv): Promise<string> {
+  const rootfs = path.join(dir, 'rootfs.tar');
+  await new Promise<void>((resolve, reject) =>
+    spawn('bash', [path.join(repoRoot, 'examples/make-busybox-rootfs.sh'), rootfs], { stdio: 'ignore' }).on('error', reject).on('close', (code) => (code === 0 ? resolve() : reject(new Error(`make-busybox-rootfs.sh exited ${code}`)))),
+  );
+  const imported = await runKiln(['import', rootfs, 'kiln.local/busybox:latest', '--root', root], { ...(env ? { env } : {}) });
+  if (imported.code !== 0) throw new Error(`kiln import of busybox failed: ${imported.stderr}`);
+  return rootfs;
+}

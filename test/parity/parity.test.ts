@@ -19,7 +19,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot, runKiln } from '../helpers/kiln-cli.js';
+import { importBusybox, repoRoot, runKiln } from '../helpers/kiln-cli.js';
 import { native } from '../../native/binding.js';
 import { Store } from '../../snapshotter/store.js';
 import { resolveImage } from '../../snapshotter/image-read.js';
@@ -70,10 +70,7 @@ let busyboxLayers: string[];
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kiln-parity-'));
   root = path.join(dir, 'root');
-  const rootfs = path.join(dir, 'rootfs.tar');
-  await run('bash', [path.join(repoRoot, 'examples/make-busybox-rootfs.sh'), rootfs]);
-  const imported = await runKiln(['import', rootfs, 'kiln.local/busybox:latest', '--root', root]);
-  assert.equal(imported.code, 0, imported.stderr);
+  await importBusybox(dir, root);
   busyboxLayers = (await resolveImage(await Store.open(root), 'kiln.local/busybox')).manifest.layers.map((l) => l.digest);
 });
 

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { repoRoot, runKiln } from '../helpers/kiln-cli.js';
+import { importBusybox, runKiln } from '../helpers/kiln-cli.js';
 
 const run = promisify(execFile);
 let dir: string;
@@ -22,10 +22,7 @@ before(async () => {
   await mkdir(mnt);
   await run('mount', ['-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', mnt]);
   root = path.join(mnt, 'store');
-  const rootfs = path.join(dir, 'rootfs.tar');
-  await run('bash', [path.join(repoRoot, 'examples/make-busybox-rootfs.sh'), rootfs]);
-  const imported = await runKiln(['import', rootfs, 'kiln.local/busybox:latest', '--root', root]);
-  assert.equal(imported.code, 0, imported.stderr);
+  await importBusybox(dir, root);
   ctx = path.join(dir, 'ctx');
   await mkdir(ctx);
 });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
-import { kilnBin, repoRoot, runKiln } from '../helpers/kiln-cli.js';
+import { kilnBin, importBusybox, runKiln } from '../helpers/kiln-cli.js';
 import { mountsUnder } from '../helpers/mountinfo.js';
 import { stepEvents } from '../helpers/solve-status.js';
 
@@ -20,10 +20,7 @@ let root: string;
 before(async () => {
   dir = await mkdtemp(path.join(tmpdir(), 'kiln-prune-build-'));
   root = path.join(dir, 'root');
-  const rootfs = path.join(dir, 'rootfs.tar');
-  await run('bash', [path.join(repoRoot, 'examples/make-busybox-rootfs.sh'), rootfs]);
-  const imported = await runKiln(['import', rootfs, 'kiln.local/busybox:latest', '--root', root]);
-  assert.equal(imported.code, 0, imported.stderr);
+  await importBusybox(dir, root);
 });
 
 after(async () => {
