@@ -6,6 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { checkLimits } from './cgroups.js';
 import { InvalidContainerSpecError } from './errors.js';
+import { helperPath } from './helper-path.js';
 import { prepareContainer } from './prepare.js';
 import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './security.js';
 import type { ContainerLimits, ContainerMount, ContainerSpec } from './spec.js';
@@ -49,6 +50,9 @@ function resources(limits: ContainerLimits = {}): Record<string, unknown> {
   return r;
 }
 
+/** Where `--init` puts kiln-ns for runc, which runs it as `/dev/init -- CMD…` (its init mode). */
+const INIT_PATH = '/dev/init';
+
 /**
  * Writes `dir/config.json` (and the /etc files it binds) so that `runc run --bundle dir <id>`
  * runs `spec`. No rlimits: raising one past its hard limit needs CAP_SYS_RESOURCE, which we may lack.
@@ -61,12 +65,14 @@ export async function writeBundle(spec: ContainerSpec, dir: string): Promise<voi
   const id = randomBytes(8).toString('hex');
   const prepared = await prepareContainer(spec, id, dir);
   const caps = [...DEFAULT_CAPABILITIES];
+  // As docker's --init: the init binary bound into the container; on /dev, a tmpfs, it leaves no stub in the root.
+  const init = spec.init ? { type: 'bind' as const, source: await helperPath(), target: INIT_PATH, readonly: true } : undefined;
   const config = {
     ociVersion: '1.0.2',
     process: {
       terminal: spec.tty ?? false,
       user: { uid: prepared.user.uid, gid: prepared.user.gid, additionalGids: prepared.user.groups },
-      args: spec.args,
+      args: init ? [INIT_PATH, '--', ...spec.args] : spec.args,
       env: prepared.env,
       cwd: spec.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
@@ -74,7 +80,7 @@ export async function writeBundle(spec: ContainerSpec, dir: string): Promise<voi
     },
     root: { path: path.resolve(spec.rootfs), readonly: false },
     hostname: prepared.hostname,
-    mounts: [...BASE_MOUNTS, ...prepared.mounts.map(ociMount)],
+    mounts: [...BASE_MOUNTS, ...[...prepared.mounts, ...(init ? [init] : [])].map(ociMount)],
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(spec.network === 'none' ? [{ type: 'network' }] : [])],
       cgroupsPath: `/kiln/${id}`,

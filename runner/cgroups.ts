@@ -137,7 +137,7 @@ export class ContainerCgroup {
     private readonly memory: { version: 1 | 2; dir: string } | undefined,
   ) {}
 
-  /** The `cgroup.procs` files the container's init writes itself into. */
+  /** The `cgroup.procs` files the container's PID 1 writes itself into. */
   get procsFiles(): string[] {
     return this.dirs.map((d) => path.join(d, 'cgroup.procs'));
   }
@@ -227,7 +227,7 @@ async function enableV2Controllers(mountpoint: string, controllers: Controller[]
 }
 
 /**
- * The `cgroup.procs` files of the kiln cgroups process `pid` is in (a container's init), one per
+ * The `cgroup.procs` files of the kiln cgroups process `pid` is in (a container's PID 1), one per
  * hierarchy that holds a controller we use: what a process joins to count as part of the container.
  */
 export async function cgroupProcsOf(pid: number): Promise<string[]> {
@@ -262,7 +262,7 @@ export async function sweepCgroups(ids: Iterable<string>): Promise<string[]> {
 
 /**
  * Whether `dir` exists and is empty of processes, or becomes so soon: the processes of a killed
- * container take a moment to die once its init is gone (tearing down its namespaces).
+ * container take a moment to die once its PID 1 is gone (tearing down its namespaces).
  */
 async function drained(dir: string): Promise<boolean> {
   const deadline = Date.now() + SWEEP_WAIT_MS;

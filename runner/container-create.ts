@@ -29,6 +29,8 @@ export interface CreateOptions {
   limits: ContainerLimits;
   tty: boolean;
   stdin: boolean;
+  /** `--init`: a minimal init as PID 1 runs the command. */
+  init: boolean;
   runtime: ContainerRuntime;
   autoRemove: boolean;
 }
@@ -55,6 +57,8 @@ export async function createContainer(store: Store, snapshotter: Snapshotter, op
     limits: opts.limits,
     tty: opts.tty,
     stdin: opts.stdin,
+    ...(opts.init ? { init: true } : {}),
+    etcFiles: 'run',
   };
   // Every mistake in the flags is reported before anything is recorded.
   validateSpec(spec);

@@ -39,21 +39,21 @@ export interface ExecIO {
 
 /** Runs the process and resolves with its exit status (126/127 when it cannot be run, as Docker reports). */
 export async function execInContainer(rec: ContainerRecord, opts: ExecOptions, io: ExecIO): Promise<number> {
-  const init = rec.state.initPid;
+  const pid1 = rec.state.containerPid;
   const notRunning = () => new ContainerStateError(rec.config.name, 'is not running');
-  if (rec.state.status !== 'running' || init === undefined) throw notRunning();
-  // The container's own /etc files, seen through its init's root.
-  const etc = (f: string) => readFile(`/proc/${init}/root/etc/${f}`, 'utf8').catch(() => undefined);
+  if (rec.state.status !== 'running' || pid1 === undefined) throw notRunning();
+  // The container's own /etc files, seen through its PID 1's root.
+  const etc = (f: string) => readFile(`/proc/${pid1}/root/etc/${f}`, 'utf8').catch(() => undefined);
   const user = resolveUser(opts.user ?? rec.config.spec.user, parsePasswd(await etc('passwd')), parseGroup(await etc('group')));
   let env = mergeEnv(rec.config.spec.env, opts.env);
   if (!env.some((e) => e.startsWith('PATH='))) env = [...env, `PATH=${DEFAULT_PATH}`];
   if (!env.some((e) => e.startsWith('HOME='))) env = [...env, `HOME=${user.home}`];
-  const cgroupProcs = await cgroupProcsOf(init).catch(() => {
+  const cgroupProcs = await cgroupProcsOf(pid1).catch(() => {
     throw notRunning();
   });
   const terminal = opts.tty ? io.terminal : undefined;
   const spec = {
-    targetPid: init,
+    targetPid: pid1,
     cgroupProcs,
     process: {
       args: opts.args,

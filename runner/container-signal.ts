@@ -29,15 +29,15 @@ function send(pid: number, sig: NodeJS.Signals): boolean {
 }
 
 /**
- * Sends `sig` to the container's command. Before the command's pid is known (it is starting), the
- * supervisor gets it: it forwards SIGTERM and the like, or tears the start down.
+ * Sends `sig` to the container's PID 1, as docker does: from outside its PID namespace only a
+ * signal it handles reaches it, and SIGKILL, which ends the namespace, stragglers included. Before
+ * the pid is known (it is starting), the supervisor gets it: it forwards SIGTERM and the like, or
+ * tears the start down.
  */
 export function signalContainer(rec: ContainerRecord, sig: NodeJS.Signals): void {
   const { state } = rec;
   if (state.status !== 'running') throw new ContainerStateError(rec.config.name, 'is not running');
-  // SIGKILL ends the whole PID namespace through its init, stragglers included.
-  const target = sig === 'SIGKILL' ? state.initPid ?? state.processPid : state.processPid;
-  if (target !== undefined && send(target, sig)) return;
+  if (state.containerPid !== undefined && send(state.containerPid, sig)) return;
   if (state.pid !== undefined) send(state.pid, sig === 'SIGKILL' ? 'SIGTERM' : sig);
 }
 

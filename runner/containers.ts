@@ -40,10 +40,11 @@ export interface ContainerState {
   pid?: number;
   /** `pid.starttime` of the supervisor, so a recycled pid is not taken for it. */
   owner?: string;
-  /** The container's init: the process whose namespaces `kiln exec` enters. */
-  initPid?: number;
-  /** The command's own process: the one `kiln kill` and `kiln stop` signal. */
-  processPid?: number;
+  /**
+   * The container's PID 1 as the host sees it (the command, or with `--init` the init): the process
+   * `kiln kill` and `kiln stop` signal and whose namespaces `kiln exec` enters.
+   */
+  containerPid?: number;
   exitCode?: number;
   signal?: string;
   oomKilled?: boolean;

@@ -14,7 +14,7 @@ export interface PreparedContainer {
   user: ResolvedUser;
   env: string[];
   hostname: string;
-  /** The caller's mounts, after the /etc files it does not override. */
+  /** The caller's mounts, then the /etc files it does not override. */
   mounts: ContainerMount[];
 }
 
@@ -46,8 +46,13 @@ export async function prepareContainer(spec: ContainerSpec, id: string, etcDir: 
   const files = await writeEtcFiles(etcDir, hostname, spec.network);
   const mounts = [...(spec.mounts ?? [])];
   const taken = new Set(mounts.map((m) => m.target.replace(/\/+$/, '')));
-  for (const [target, source] of [['/etc/hosts', files.hosts], ['/etc/resolv.conf', files.resolvConf], ['/etc/hostname', files.hostname]] as const) {
-    if (!taken.has(target)) mounts.push({ type: 'bind', source, target });
+  const build = (spec.etcFiles ?? 'build') === 'build';
+  const etc: [string, string][] = [['/etc/hosts', files.hosts], ['/etc/resolv.conf', files.resolvConf]];
+  // BuildKit binds these two read-only into a RUN step and leaves /etc/hostname to the image.
+  if (!build) etc.push(['/etc/hostname', files.hostname]);
+  for (const [target, source] of etc) {
+    if (taken.has(target)) continue;
+    mounts.push(build ? { type: 'bind', source, target, readonly: true, options: ['nosuid', 'nodev', 'noexec'] } : { type: 'bind', source, target });
   }
   return { user, env, hostname, mounts };
 }

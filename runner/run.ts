@@ -21,8 +21,14 @@ export interface RunIO {
   stderr?: (chunk: Buffer) => void;
   /** Piped to the container when `spec.stdin` is true; otherwise it reads /dev/null. */
   stdin?: NodeJS.ReadableStream;
-  /** Aborting sends SIGTERM to the container's process, then SIGKILL after a grace period. */
+  /**
+   * Aborting ends the container: SIGKILL at once, as BuildKit cancels a RUN step, or with
+   * `stopGraceMs` SIGTERM first (PID 1 hears it only if it handles it) and SIGKILL after that long.
+   */
   signal?: AbortSignal;
+  stopGraceMs?: number;
+  /** Called once the command runs, with its PID 1 as the host sees it (the init's with `init`). */
+  onStart?: (pid: number) => void;
   /** With `spec.tty`: the pty takes this terminal's size and follows its resizes. */
   terminal?: CallerTerminal;
   /**
@@ -31,9 +37,6 @@ export interface RunIO {
    */
   id?: string;
 }
-
-/** `docker stop`'s default grace between SIGTERM and SIGKILL. */
-const STOP_GRACE_MS = 10_000;
 
 function signalName(n: number): string | undefined {
   return Object.entries(os.constants.signals).find(([, v]) => v === n)?.[0];
@@ -70,6 +73,7 @@ export async function runContainer(spec: ContainerSpec, io: RunIO = {}): Promise
       cgroupProcs: cgroup.procsFiles,
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
+      init: spec.init ?? false,
       process: {
         args: spec.args,
         env: prepared.env,
@@ -93,6 +97,8 @@ export async function runContainer(spec: ContainerSpec, io: RunIO = {}): Promise
         ...(io.stderr ? { stderr: io.stderr } : {}),
         ...(spec.tty === true && io.terminal ? { terminal: io.terminal } : {}),
         ...(io.signal ? { signal: io.signal } : {}),
+        ...(io.stopGraceMs !== undefined ? { stopGraceMs: io.stopGraceMs } : {}),
+        ...(io.onStart ? { onStart: io.onStart } : {}),
       },
       reports,
     );
@@ -124,11 +130,18 @@ export interface HelperRun {
   stderr?: (chunk: Buffer) => void;
   /** Only for a tty process: the helper hears its resizes on fd 5. */
   terminal?: CallerTerminal;
-  /** Aborting sends SIGTERM to the helper (which passes it on), then SIGKILL after a grace period. */
+  /** Aborting kills the container with SIGKILL; with `stopGraceMs`, SIGTERM (passed on) comes first. */
   signal?: AbortSignal;
+  stopGraceMs?: number;
+  /** The `started` report, as it comes. */
+  onStart?: (pid: number) => void;
 }
 
-export type HelperReport = { type: 'error'; message: string } | { type: 'stubs'; paths: string[] } | { type: 'signaled'; signal: number };
+export type HelperReport =
+  | { type: 'error'; message: string }
+  | { type: 'stubs'; paths: string[] }
+  | { type: 'started'; pid: number }
+  | { type: 'signaled'; signal: number };
 
 /** Spawns kiln-ns and resolves when it and its stdio have ended; its reports are pushed to `reports` as they come. */
 export function runHelper(helper: string, run: HelperRun, reports: HelperReport[]): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -149,19 +162,40 @@ export function runHelper(helper: string, run: HelperRun, reports: HelperReport[
     stdin.pipe(child.stdin);
   }
   let pending = '';
+  let started: number | undefined;
   reportPipe.on('data', (c: Buffer) => {
     pending += c.toString('utf8');
     let nl;
     while ((nl = pending.indexOf('\n')) >= 0) {
-      reports.push(JSON.parse(pending.slice(0, nl)) as HelperReport);
+      const report = JSON.parse(pending.slice(0, nl)) as HelperReport;
       pending = pending.slice(nl + 1);
+      reports.push(report);
+      if (report.type === 'started') {
+        started = report.pid;
+        run.onStart?.(report.pid);
+      }
     }
   });
 
   let killTimer: NodeJS.Timeout | undefined;
+  // SIGKILL to PID 1 ends its whole PID namespace, and the helper ends once the kernel has reaped
+  // every process in it: when the helper is gone, so is the container. Before the command runs, the
+  // helper itself is killed, and PID 1 with it by its parent-death signal.
+  const kill = (): void => {
+    if (started === undefined) {
+      child.kill('SIGKILL');
+      return;
+    }
+    try {
+      process.kill(started, 'SIGKILL');
+    } catch {
+      // Already gone: the helper is about to end.
+    }
+  };
   const onAbort = () => {
+    if (run.stopGraceMs === undefined) return kill();
     child.kill('SIGTERM');
-    killTimer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+    killTimer = setTimeout(kill, run.stopGraceMs);
   };
   run.signal?.addEventListener('abort', onAbort, { once: true });
   if (run.signal?.aborted) onAbort();

@@ -54,6 +54,17 @@ export interface ContainerSpec {
   limits?: ContainerLimits;
   tty?: boolean;
   stdin?: boolean;
+  /**
+   * `docker run --init`: a minimal init is PID 1, runs the command, passes signals on and reaps
+   * orphans. Without it the command itself is PID 1, as in BuildKit's RUN and `docker run`.
+   */
+  init?: boolean;
+  /**
+   * The /etc files mounted over the image's: `build` as BuildKit does for a RUN step (/etc/hosts
+   * and /etc/resolv.conf, read-only; /etc/hostname stays the image's own, so a step may change it),
+   * `run` as `docker run` does (those two and /etc/hostname, writable). `build` when unset.
+   */
+  etcFiles?: 'build' | 'run';
 }
 
 export interface RunResult {
@@ -88,6 +99,9 @@ export function validateSpec(spec: ContainerSpec): void {
       if (/[:,]/.test(dir)) throw new InvalidContainerSpecError('upper', `overlay paths cannot contain ':' or ',' (${dir})`);
     }
     spec.upper.lowers.forEach((l, i) => absolute(`upper.lowers[${i}]`, l));
+  }
+  if (spec.etcFiles !== undefined && spec.etcFiles !== 'build' && spec.etcFiles !== 'run') {
+    throw new InvalidContainerSpecError('etcFiles', `${JSON.stringify(spec.etcFiles)} is not build or run`);
   }
   for (const [i, m] of (spec.mounts ?? []).entries()) {
     absolute(`mounts[${i}].target`, m.target);

@@ -4,7 +4,6 @@
 // supervisors that were killed before they could.
 
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Writable } from 'node:stream';
@@ -51,8 +50,8 @@ export async function superviseContainer(store: Store, snapshotter: Snapshotter,
   };
   const abort = new AbortController();
   const forward = (sig: NodeJS.Signals): void => {
-    if (state.processPid === undefined) abort.abort();
-    else signalQuietly(state.processPid, sig);
+    if (state.containerPid === undefined) abort.abort();
+    else signalQuietly(state.containerPid, sig);
   };
   for (const s of FORWARDED) process.on(s, forward);
 
@@ -63,6 +62,9 @@ export async function superviseContainer(store: Store, snapshotter: Snapshotter,
   };
   let result: RunResult;
   let ended = false;
+  // The helper reports the pid once the command runs; a run that never gets there reports none.
+  let kilnStarted: (pid: number | undefined) => void = () => undefined;
+  const kilnPid = new Promise<number | undefined>((resolve) => (kilnStarted = resolve));
   try {
     const run =
       config.runtime === 'runc'
@@ -73,18 +75,21 @@ export async function superviseContainer(store: Store, snapshotter: Snapshotter,
             ...(io.stdin ? { stdin: io.stdin } : {}),
             ...(io.terminal ? { terminal: io.terminal } : {}),
             signal: abort.signal,
+            stopGraceMs: STOP_GRACE_MS,
+            onStart: kilnStarted,
             id: config.id,
           });
-    const pids = config.runtime === 'runc' ? runcPids(`kiln-${config.id}`, () => ended) : kilnPids(() => ended);
-    const recorded = pids.then(async (p) => {
-      if (!p) return;
-      state = await containers.updateState(config.id, (s) => ({ ...s, ...p }));
+    const pid = config.runtime === 'runc' ? runcPid(`kiln-${config.id}`, () => ended) : kilnPid;
+    const recorded = pid.then(async (containerPid) => {
+      if (containerPid === undefined) return;
+      state = await containers.updateState(config.id, (s) => ({ ...s, containerPid }));
       markStarted();
     });
     try {
       result = await run;
     } finally {
       ended = true;
+      kilnStarted(undefined);
       await recorded;
     }
   } catch (err) {
@@ -140,33 +145,10 @@ function kilnSpec(snapshotter: Snapshotter, config: ContainerConfig): ContainerS
   };
 }
 
-async function children(pid: number): Promise<number[]> {
-  const text = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return text.split(' ').filter(Boolean).map(Number);
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Finds the helper's init (kiln-ns's child, PID 1 of the container) and the command (the init's
- * child, forked only once the root is set up) among this process's descendants.
- */
-async function kilnPids(done: () => boolean): Promise<{ initPid: number; processPid: number } | undefined> {
-  while (!done()) {
-    for (const helper of await children(process.pid)) {
-      const comm = await readFile(`/proc/${helper}/comm`, 'utf8').catch(() => '');
-      if (comm.trim() !== 'kiln-ns') continue;
-      const [init] = await children(helper);
-      const [proc] = init === undefined ? [] : await children(init);
-      if (init !== undefined && proc !== undefined) return { initPid: init, processPid: proc };
-    }
-    await sleep(10);
-  }
-  return undefined;
-}
-
-/** runc knows its container's pid once it runs (its init is the command itself). */
-async function runcPids(runcId: string, done: () => boolean): Promise<{ initPid: number; processPid: number } | undefined> {
+/** runc knows its container's pid once it runs (its PID 1 is the command itself, or the init). */
+async function runcPid(runcId: string, done: () => boolean): Promise<number | undefined> {
   while (!done()) {
     const out = await new Promise<string>((resolve) => {
       const child = spawn('runc', ['state', runcId], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -177,7 +159,7 @@ async function runcPids(runcId: string, done: () => boolean): Promise<{ initPid:
     });
     try {
       const st = JSON.parse(out) as { status?: string; pid?: number };
-      if (st.status === 'running' && st.pid) return { initPid: st.pid, processPid: st.pid };
+      if (st.status === 'running' && st.pid) return st.pid;
     } catch {
       // Not created yet.
     }

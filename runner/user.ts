@@ -1,6 +1,6 @@
 // Turning `USER`/`--user` into numeric ids with the image's own /etc/passwd and /etc/group, by the
-// rules Docker (runc) uses: `name`, `uid`, `uid:gid`, `name:group`; supplementary groups only when
-// no group is given.
+// rules Docker (runc) uses: `name`, `uid`, `uid:gid`, `name:group`; the groups that list the user
+// only when no group is given, and the primary group always among the supplementary ones.
 
 import { UnknownUserError } from './errors.js';
 
@@ -20,7 +20,7 @@ export interface GroupEntry {
 export interface ResolvedUser {
   uid: number;
   gid: number;
-  /** Supplementary groups. */
+  /** Supplementary groups, the primary one first, as BuildKit and containerd give them to runc. */
   groups: number[];
   /** For HOME when the environment does not set it. */
   home: string;
@@ -81,8 +81,8 @@ export function resolveUser(user: string | undefined, passwd: PasswdEntry[], gro
       throw new UnknownUserError(spec, `unable to find group ${groupArg}: no matching entries in group file`);
     }
     resolved.gid = group?.gid ?? (gidArg as number);
-  } else if (entry) {
-    resolved.groups = [...new Set(groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid))];
   }
+  const listed = groupArg === undefined && entry ? groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid) : [];
+  resolved.groups = [...new Set([resolved.gid, ...listed])];
   return resolved;
 }

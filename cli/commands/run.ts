@@ -25,6 +25,7 @@ Options:
   -e, --env K=V          Set an environment variable (K alone passes kiln's value)
       --env-file F       Read environment variables from a file
       --hostname H       Container host name
+      --init             Run an init as PID 1 that forwards signals and reaps processes
   -i, --interactive      Keep STDIN open
       --memory M         Memory limit (512m, 1g)
       --memory-swap M    Memory plus swap limit; -1 for unlimited swap
@@ -52,6 +53,7 @@ const options = {
   env: { type: 'string', short: 'e', multiple: true },
   'env-file': { type: 'string', multiple: true },
   hostname: { type: 'string' },
+  init: { type: 'boolean' },
   interactive: { type: 'boolean', short: 'i' },
   memory: { type: 'string', short: 'm' },
   'memory-swap': { type: 'string' },
@@ -128,6 +130,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     limits: limitsFrom(v),
     tty: v.tty ?? false,
     stdin: v.interactive ?? false,
+    init: v.init ?? false,
     runtime,
     autoRemove: v.rm ?? false,
   });

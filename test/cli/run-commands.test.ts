@@ -135,7 +135,7 @@ test('-d, ps, logs, exec, stop and rm across separate kiln processes', { skip },
   const lines = out(ex).split('\n');
   assert.equal(lines[0], 'set 1');
   assert.equal(lines[1], '/etc');
-  assert.match(lines[2] ?? '', /kiln-ns/, 'exec runs in the container\'s PID namespace');
+  assert.match(lines[2] ?? '', /^sh -c echo started; /, "exec runs in the container's PID namespace, whose PID 1 is the command");
   assert.equal((await kiln('exec', 'bg', 'sh', '-c', 'exit 5')).code, 5);
   assert.equal((await kiln('exec', 'bg', 'nosuchcmd')).code, 127);
 
@@ -163,6 +163,33 @@ test('kill -s and rm -f on running containers', { skip }, async () => {
   assert.equal((await kiln('run', '-d', '--name', 'k2', 'busybox', 'sleep', '1000')).code, 0);
   assert.equal((await kiln('rm', '-f', 'k2', 'k1')).code, 0);
   assert.deepEqual(await containerIds(), []);
+});
+
+test('stop as docker stops: PID 1 ignoring SIGTERM gets SIGKILL after -t; under --init SIGTERM reaches the command', { skip }, async () => {
+  const ignoring = out(await kiln('run', '-d', '--name', 'deaf', 'busybox', 'sleep', '1000')).trim();
+  assert.match(ignoring, /^[a-f0-9]{64}$/);
+  const t0 = Date.now();
+  assert.equal((await kiln('stop', '-t', '1', 'deaf')).code, 0);
+  assert.ok(Date.now() - t0 >= 1000, 'SIGKILL came only after the timeout');
+  assert.match(out(await kiln('ps', '-a')), /Exited \(137\) .* deaf/);
+  // Under --init, SIGTERM reaches sleep, whose default action ends it at once.
+  assert.equal((await kiln('run', '-d', '--init', '--name', 'inited', 'busybox', 'sleep', '1000')).code, 0);
+  const t1 = Date.now();
+  assert.equal((await kiln('stop', '-t', '10', 'inited')).code, 0);
+  assert.ok(Date.now() - t1 < 5000, 'the init passed SIGTERM on');
+  assert.match(out(await kiln('ps', '-a')), /Exited \(143\) .* inited/);
+  assert.equal((await kiln('rm', 'deaf', 'inited')).code, 0);
+});
+
+test('--init: an init as PID 1 whose /proc shows no host path, reaping orphans, exiting with the command', { skip }, async () => {
+  const script = 'echo $$; tr "\\0" " " < /proc/1/cmdline; echo; readlink /proc/1/exe; ls /proc/1/fd | tr "\\n" " "; echo; ' +
+    'sh -c "sleep 0.1 &"; sleep 0.4; ps -o stat | grep -c Z; exit 3';
+  const r = await kiln('run', '--rm', '--init', 'busybox', 'sh', '-c', script);
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(out(r), `2\ninit -- sh -c ${script} \n/memfd:init (deleted)\n0 1 2 \n0\n`);
+  // Without it the command is PID 1 itself, as under docker run.
+  const plain = await kiln('run', '--rm', 'busybox', 'sh', '-c', 'echo $$; tr "\\0" " " < /proc/1/cmdline; true');
+  assert.equal(out(plain), '1\nsh -c echo $$; tr "\\0" " " < /proc/1/cmdline; true ');
 });
 
 test('--runtime=runc runs the same container through runc', { skip: skip || (!hasRunc && 'runc is not installed') }, async () => {

@@ -103,6 +103,35 @@ test('kiln run -it under tmux: echo, resize, the typed exit code, and the termin
   }
 });
 
+test('kiln run -it --init under tmux: the command holds the terminal, so ^C reaches it and not the init', { skip: skipTmux }, async () => {
+  const session = `kiln-init-${process.pid}`;
+  const status = path.join(dir, 'init-status');
+  const cmd = `${kilnLine(['run', '--rm', '-it', '--init', 'busybox', 'sh'])}; echo $? > ${q(status)}; sleep 60`;
+  execFileSync('tmux', ['new-session', '-d', '-s', session, '-x', '100', '-y', '30', '-e', `KILN_ROOT=${root}`, cmd]);
+  const pane = () => execFileSync('tmux', ['capture-pane', '-p', '-t', session], { encoding: 'utf8' });
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 200 && !re.test(pane()); i++) await sleep(50);
+    assert.match(pane(), re);
+  };
+  const type = (...keys: string[]) => execFileSync('tmux', ['send-keys', '-t', session, ...keys]);
+  try {
+    await waitFor(/^\/ #\s*$/m);
+    // The terminal's foreground group is the shell's own, PID 2's, not the init's.
+    type('echo pid=$$ tpgid=$(cut -d" " -f8 /proc/$$/stat)', 'Enter');
+    await waitFor(/^pid=2 tpgid=2$/m);
+    type('sleep 100', 'Enter');
+    await sleep(300);
+    type('C-c');
+    type('echo after=$?', 'Enter');
+    await waitFor(/^after=130$/m);
+    type('exit 5', 'Enter');
+    for (let i = 0; i < 200 && !(await stat(status).then(() => true, () => false)); i++) await sleep(50);
+    assert.equal((await readFile(status, 'utf8')).trim(), '5');
+  } finally {
+    spawnSync('tmux', ['kill-session', '-t', session]);
+  }
+});
+
 test("kiln exec: a pts with -t, the container's cgroups, capabilities and no_new_privs", { skip }, async () => {
   assert.equal((await kiln('run', '-d', '--name', 'target', 'busybox', 'sh', '-c', 'while true; do sleep 0.2; done')).code, 0);
   const id = await idOf('target');

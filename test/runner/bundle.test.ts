@@ -35,6 +35,7 @@ describe('writeBundle', () => {
         user: 'tester',
         hostname: 'bundled',
         network: 'none',
+        etcFiles: 'run',
         limits: { memory: 64 * 1024 * 1024, pidsLimit: 50, cpus: 1 },
       };
       const bundle = path.join(fx.dir, 'bundle');
@@ -47,10 +48,25 @@ describe('writeBundle', () => {
       assert.equal(out.code, 3, out.stderr);
       assert.equal(
         out.stdout,
-        'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff)\nbundled\nbundled\n1\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n/home/tester\n',
+        'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff),1000(tester)\nbundled\nbundled\n1\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n/home/tester\n',
       );
       assert.deepEqual(await mountsUnder(fx.dir), []);
       assert.deepEqual(await leftoverCgroups(), []);
+    } finally {
+      await fx.cleanup();
+    }
+  });
+
+  it('with init, binds kiln-ns in as /dev/init: PID 1, reaping, the command under it ending with its status', { skip: busyboxMissing || runcMissing }, async () => {
+    const fx = await makeRootfs();
+    try {
+      const bundle = path.join(fx.dir, 'bundle');
+      const script = 'test $$ -ne 1 && echo not-pid1; tr "\\0" " " < /proc/1/cmdline; echo; sh -c "sleep 0.1 &"; sleep 0.3; ps -o stat | grep -c Z; exit 4';
+      await writeBundle({ rootfs: fx.rootfs, args: ['sh', '-c', script], env: [], cwd: '/', network: 'none', init: true }, bundle);
+      const out = await runc(bundle);
+      assert.equal(out.code, 4, out.stderr);
+      assert.equal(out.stdout, `not-pid1\n/dev/init -- sh -c ${script} \n0\n`);
+      assert.deepEqual(await mountsUnder(fx.dir), []);
     } finally {
       await fx.cleanup();
     }

@@ -15,6 +15,7 @@ export const busyboxMissing: string | false = await access(BUSYBOX).then(
 const APPLETS = [
   'sh', 'ls', 'cat', 'id', 'hostname', 'ip', 'ps', 'sleep', 'echo', 'touch', 'stat', 'head', 'tail', 'wc',
   'grep', 'kill', 'seq', 'test', 'pwd', 'mkdir', 'tty', 'stty', 'env', 'true', 'false', 'rm', 'sort',
+  'tr', 'readlink',
 ];
 
 export const PASSWD = [

@@ -11,6 +11,9 @@ import { runContainer } from '../../runner/run.js';
 import type { ContainerSpec, RunResult } from '../../runner/spec.js';
 import { ContainerSetupError, InvalidContainerSpecError, UnknownUserError } from '../../runner/errors.js';
 import { busyboxMissing, leftoverCgroups, makeRootfs, mountsUnder, type Fixture } from './busybox-rootfs.js';
+import { HELPER_PATH } from '../../runner/helper-path.js';
+
+const helperDir = () => path.dirname(HELPER_PATH);
 
 interface Output extends RunResult {
   stdout: string;
@@ -45,33 +48,85 @@ describe('runContainer', { skip: busyboxMissing }, () => {
     fx = await makeRootfs();
   };
 
-  it('runs as PID 2 under a reaping init that is PID 1, seeing only its own PID namespace', async () => {
+  // What the container sees of itself: PID 1, its cmdline, exe and fds, and its mounts.
+  const SELF =
+    'echo self=$$; echo cmdline=$(tr "\\0" " " < /proc/1/cmdline); echo exe=$(readlink /proc/1/exe); echo pid1fds=$(ls /proc/1/fd | sort -n); ' +
+    'echo fds=$(ls /proc/self/fd | sort -n); echo pids=$(ls /proc | grep -E "^[0-9]+$" | sort -n); cat /proc/self/mountinfo';
+  const hostTraces = (text: string) => ['kiln-ns', helperDir(), process.execPath].filter((t) => text.includes(t));
+
+  it('runs the command as PID 1 of its own PID namespace, showing nothing of the helper', async () => {
     await fresh();
-    const out = await sh('echo self=$$; ps; ls /proc | grep -E "^[0-9]+$" | sort -n | tr "\\n" " "');
+    let hostPid: number | undefined;
+    const out = await sh(SELF, {}, { onStart: (pid) => (hostPid = pid) });
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.match(out.stdout, /^self=1$/m);
+    assert.match(out.stdout, /^cmdline=sh -c echo self=/m);
+    assert.match(out.stdout, /^exe=\/bin\/busybox$/m);
+    // Only stdio, and ls's own directory fd: no report, control or spec fd of the helper.
+    assert.match(out.stdout, /^fds=0 1 2 3$/m);
+    assert.match(out.stdout, /^pids=1( \d{1,2})*$/m);
+    assert.deepEqual(hostTraces(out.stdout), []);
+    // The host's pid of the container's PID 1, as `kiln stop` and `kiln exec` need it.
+    assert.ok(hostPid !== undefined && hostPid > 1);
+  });
+
+  it('with init: a minimal init is PID 1, the command PID 2, and the init shows no host path either', async () => {
+    await fresh();
+    const out = await sh(`${SELF}; echo env=$(tr "\\0" " " < /proc/1/environ); echo comm=$(cat /proc/1/comm)`, { init: true, env: ['MARK=1'] });
     assert.equal(out.exitCode, 0, out.stderr);
     assert.match(out.stdout, /^self=2$/m);
-    assert.match(out.stdout, /^\s+1 root\s+\S*kiln-ns/m);
-    const pids = out.stdout.trim().split('\n').pop()!.trim().split(' ').map(Number);
-    assert.deepEqual(pids.slice(0, 2), [1, 2]);
-    assert.ok(pids.every((p) => p < 10), `host PIDs visible: ${pids}`);
+    assert.match(out.stdout, /^cmdline=init -- sh -c echo self=/m);
+    assert.match(out.stdout, /^exe=\/memfd:init \(deleted\)$/m);
+    assert.match(out.stdout, /^comm=init$/m);
+    assert.match(out.stdout, /^pid1fds=0 1 2$/m);
+    assert.match(out.stdout, /^pids=1 2( \d{1,2})*$/m);
+    assert.match(out.stdout, /^fds=0 1 2 3$/m);
+    // The init has the container's environment, not the helper's.
+    assert.match(out.stdout, /^env=MARK=1 PATH=\S+ HOME=\/root$/m);
+    assert.deepEqual(hostTraces(out.stdout), []);
   });
 
-  it('reaps orphans and ends when the main process ends', async () => {
+  it('a tty process holds its pty as 0, 1 and 2 and nothing else of the helper', async () => {
     await fresh();
-    // An orphan that exits is reparented to our init, which must reap it: no zombie left in ps.
-    const reaped = await sh('(sleep 0.2 &); sleep 0.8; ps -o pid,stat,comm; true');
-    assert.match(reaped.stdout, /^\s+1 S\s+kiln-ns$/m);
-    assert.doesNotMatch(reaped.stdout, /^\s*\d+ Z/m);
-    // An orphan still running must not keep the container alive once its main process is done.
-    const started = Date.now();
-    const out = await sh('(sleep 30 &) ; echo done');
-    assert.equal(out.exitCode, 0);
-    assert.ok(Date.now() - started < 10_000);
+    const out = await sh('echo fds=$(ls /proc/self/fd | sort -n); readlink /proc/self/fd/0', { tty: true });
+    assert.equal(out.exitCode, 0, out.stdout);
+    assert.match(out.stdout, /^fds=0 1 2 3\r$/m);
+    assert.match(out.stdout, /^\/dev\/pts\/0\r$/m);
   });
 
-  it('gives the container its own hostname and the /etc files that go with it', async () => {
+  // Orphans the command makes (sleep 0.1 &) are reparented to PID 1, which `exec sleep` then is: it
+  // never waits, so the orphan stays a zombie, as under docker; an init reaps it.
+  const ZOMBIE = 'sh -c "sleep 0.6; ps -o pid,stat,comm" & sh -c "sleep 0.1 &"; exec sleep 1';
+
+  it('leaves reaping to PID 1, as docker does: a command that never waits keeps its zombies', async () => {
     await fresh();
-    const out = await sh('hostname; cat /etc/hostname; cat /etc/hosts; cat /etc/resolv.conf', { hostname: 'kiln-box' });
+    const out = await sh(ZOMBIE);
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.match(out.stdout, /^\s+1 S\s+sleep$/m);
+    assert.match(out.stdout, /^\s*\d+ Z\s+sleep$/m);
+  });
+
+  it('with init, orphans are reaped', async () => {
+    await fresh();
+    const out = await sh(ZOMBIE, { init: true });
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.match(out.stdout, /^\s+1 S\s+init$/m);
+    assert.doesNotMatch(out.stdout, /^\s*\d+ Z/m);
+  });
+
+  it('ends when PID 1 ends, killing what is left in the namespace', async () => {
+    await fresh();
+    for (const init of [false, true]) {
+      const started = Date.now();
+      const out = await sh('(sleep 30 &) ; echo done', { init });
+      assert.equal(out.exitCode, 0);
+      assert.ok(Date.now() - started < 10_000);
+    }
+  });
+
+  it('gives the container its own hostname and, as docker run, the /etc files that go with it', async () => {
+    await fresh();
+    const out = await sh('hostname; cat /etc/hostname; cat /etc/hosts; cat /etc/resolv.conf', { hostname: 'kiln-box', etcFiles: 'run' });
     assert.equal(out.exitCode, 0, out.stderr);
     const [h1, h2] = out.stdout.split('\n');
     assert.equal(h1, 'kiln-box');
@@ -80,6 +135,26 @@ describe('runContainer', { skip: busyboxMissing }, () => {
     assert.match(out.stdout, /^127\.0\.1\.1\tkiln-box$/m);
     assert.match(out.stdout, /^nameserver /m);
     assert.doesNotMatch(out.stdout, /nameserver 127\./);
+  });
+
+  it('in a RUN step, as BuildKit: /etc/hosts and /etc/resolv.conf read-only, /etc/hostname the image\'s own', async () => {
+    await fresh();
+    await writeFile(path.join(fx.rootfs, 'etc/hostname'), 'from-image\n');
+    const upper = { upperDir: path.join(fx.dir, 'upper'), workDir: path.join(fx.dir, 'work'), lowers: [] };
+    await mkdir(upper.upperDir);
+    await mkdir(upper.workDir);
+    const out = await sh(
+      'hostname; cat /etc/hostname; grep -c localhost /etc/hosts; (echo x >> /etc/hosts) 2>/dev/null || echo hosts-ro; ' +
+        '(echo x >> /etc/resolv.conf) 2>/dev/null || echo resolv-ro; rm /etc/hostname && echo removed',
+      { hostname: 'kiln-box', upper },
+    );
+    assert.equal(out.exitCode, 0, out.stderr);
+    assert.equal(out.stdout, 'kiln-box\nfrom-image\n2\nhosts-ro\nresolv-ro\nremoved\n');
+    // The removal is the step's change: a whiteout (a 0/0 character device) in the upper.
+    const st = await stat(path.join(upper.upperDir, 'etc/hostname'));
+    assert.ok(st.isCharacterDevice() && st.rdev === 0);
+    // Nothing mounted over /etc/hosts and /etc/resolv.conf reached the upper.
+    assert.deepEqual((await readdir(path.join(upper.upperDir, 'etc'))).sort(), ['hostname']);
   });
 
   it('network none has only lo, and it is up; network host sees the host interfaces', async () => {
@@ -180,13 +255,15 @@ describe('runContainer', { skip: busyboxMissing }, () => {
   it('switches user, group and supplementary groups as Docker resolves them', async () => {
     await fresh();
     const id = async (user: string | undefined) => (await sh('id', user === undefined ? {} : { user })).stdout.trim();
-    assert.equal(await id(undefined), 'uid=0(root) gid=0(root) groups=10(wheel)');
-    assert.equal(await id('tester'), 'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff)');
-    assert.equal(await id('1000'), 'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff)');
-    assert.equal(await id('tester:staff'), 'uid=1000(tester) gid=50(staff)');
-    assert.equal(await id('1234:4321'), 'uid=1234 gid=4321');
-    assert.equal(await id('nobody'), 'uid=65534(nobody) gid=65534(nogroup)');
-    // Supplementary groups come only with the implicit group, and a numeric user is always a uid.
+    assert.equal(await id(undefined), 'uid=0(root) gid=0(root) groups=0(root),10(wheel)');
+    assert.equal(await id('tester'), 'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff),1000(tester)');
+    assert.equal(await id('1000'), 'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff),1000(tester)');
+    assert.equal(await id('tester:staff'), 'uid=1000(tester) gid=50(staff) groups=50(staff)');
+    assert.equal(await id('1000:1000'), 'uid=1000(tester) gid=1000(tester) groups=1000(tester)');
+    assert.equal(await id('1234:4321'), 'uid=1234 gid=4321 groups=4321');
+    assert.equal(await id('nobody'), 'uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)');
+    // The groups listing the user come only with the implicit group, the primary one always, and
+    // a numeric user is always a uid.
     await assert.rejects(sh('id', { user: 'ghost' }), UnknownUserError);
     await assert.rejects(sh('id', { user: 'tester:ghosts' }), UnknownUserError);
   });
@@ -227,19 +304,30 @@ describe('runContainer', { skip: busyboxMissing }, () => {
     assert.match(notExec.stderr, /exec: "\/etc\/passwd": permission denied/);
   });
 
-  it('reports a process killed by a signal as 128+N with the signal name', async () => {
+  it('reports PID 1 killed by a signal from the host as 128+N with the signal name', async () => {
     await fresh();
-    const out = await sh('kill -9 $$');
+    const out = await run({ args: ['sleep', '30'] }, { onStart: (pid) => process.kill(pid, 'SIGKILL') });
     assert.equal(out.exitCode, 137);
     assert.equal(out.signal, 'SIGKILL');
     assert.equal(out.oomKilled, false);
   });
 
-  it('forwards SIGTERM from the AbortSignal to the process, which can trap it', async () => {
+  it('PID 1 cannot kill itself with a signal it does not handle; under an init the command can', async () => {
+    await fresh();
+    const self = await sh('kill -9 $$; echo survived');
+    assert.equal(self.exitCode, 0);
+    assert.equal(self.stdout, 'survived\n');
+    const underInit = await sh('kill -9 $$; echo survived', { init: true });
+    assert.equal(underInit.exitCode, 137);
+    assert.equal(underInit.stdout, '');
+  });
+
+  it('with stopGraceMs, aborting sends SIGTERM to PID 1, which can trap it', async () => {
     await fresh();
     const ac = new AbortController();
     const out = await sh('trap "echo got-term; exit 42" TERM; echo ready; while :; do sleep 0.1; done', {}, {
       signal: ac.signal,
+      stopGraceMs: 10_000,
       stdout: (c) => c.toString().includes('ready') && ac.abort(),
     });
     assert.equal(out.exitCode, 42);
@@ -247,13 +335,28 @@ describe('runContainer', { skip: busyboxMissing }, () => {
     assert.equal(out.signal, undefined);
   });
 
-  it('an untrapped SIGTERM ends the process with 143', async () => {
+  it('an untrapped SIGTERM does not reach PID 1, as under docker: SIGKILL ends it after the grace', async () => {
     await fresh();
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 300);
-    const out = await run({ args: ['sleep', '30'] }, { signal: ac.signal });
-    assert.equal(out.exitCode, 143);
-    assert.equal(out.signal, 'SIGTERM');
+    let aborted = 0;
+    const started = (): void => void setTimeout(() => ((aborted = Date.now()), ac.abort()), 200);
+    const out = await run({ args: ['sleep', '30'] }, { signal: ac.signal, stopGraceMs: 1000, onStart: started });
+    assert.equal(out.exitCode, 137);
+    assert.equal(out.signal, 'SIGKILL');
+    assert.ok(Date.now() - aborted >= 900, 'SIGKILL came only after the grace');
+    // Under an init, SIGTERM reaches the command, whose default action ends it: the init ends with 143.
+    const ac2 = new AbortController();
+    const withInit = await run({ args: ['sleep', '30'], init: true }, { signal: ac2.signal, stopGraceMs: 10_000, onStart: () => setTimeout(() => ac2.abort(), 200) });
+    assert.equal(withInit.exitCode, 143);
+  });
+
+  it('without stopGraceMs, aborting kills the container at once, as BuildKit cancels a RUN', async () => {
+    await fresh();
+    const ac = new AbortController();
+    let aborted = 0;
+    const out = await sh('trap "exit 42" TERM; while :; do sleep 0.1; done', {}, { signal: ac.signal, onStart: () => setTimeout(() => ((aborted = Date.now()), ac.abort()), 200) });
+    assert.equal(out.exitCode, 137);
+    assert.ok(Date.now() - aborted < 2000);
   });
 
   it('streams stdout as it comes and feeds stdin when asked', async () => {

@@ -1,14 +1,14 @@
 //! `kiln-ns --exec`: one more process in a running container, as `docker exec` starts one. This
 //! process enters the container's PID namespace for its child only; the child joins the container's
 //! cgroups while it still sees the host's /sys, enters the other namespaces and the container's
-//! root, then becomes the process (pty, user, capabilities, no_new_privs) exactly as the init's
-//! child does for `kiln run`.
+//! root, then becomes the process (pty, user, capabilities, no_new_privs) exactly as a new
+//! container's PID 1 does (container.rs).
 
 use crate::pty;
 use crate::relay;
 use crate::report::Reporter;
 use crate::spec::ExecSpec;
-use crate::supervise::{block_signals, wait_forwarding, Ended};
+use crate::supervise::{block_signals, wait_forwarding, watched, Ended, FORWARDED};
 use crate::{process, SETUP_FAILED};
 use nix::sched::{setns, CloneFlags};
 use nix::unistd::{chroot, fchdir, fork, ForkResult};
@@ -29,7 +29,8 @@ pub fn run(spec: &ExecSpec, report: Reporter, control: Option<OwnedFd>) -> Resul
     let pid_ns = open_proc(pid, "ns/pid")?;
     let others: Vec<(File, CloneFlags)> = NAMESPACES.iter().map(|(n, f)| Ok((open_proc(pid, &format!("ns/{n}"))?, *f))).collect::<Result<_, String>>()?;
     let root = open_proc(pid, "root")?;
-    block_signals().map_err(|e| format!("blocking signals: {e}"))?;
+    let set = watched(&FORWARDED);
+    block_signals(&set).map_err(|e| format!("blocking signals: {e}"))?;
     let channel = spec.process.tty.then(pty::channel).transpose()?;
     setns(&pid_ns, CloneFlags::CLONE_NEWPID).map_err(|e| format!("entering the container's PID namespace: {e}"))?;
     match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
@@ -52,7 +53,7 @@ pub fn run(spec: &ExecSpec, report: Reporter, control: Option<OwnedFd>) -> Resul
                     drop(inside);
                     relay::serve(child, outside, control)?
                 }
-                None => wait_forwarding(child).map_err(|e| format!("waiting for the exec'd process: {e}"))?,
+                None => wait_forwarding(child, &set).map_err(|e| format!("waiting for the exec'd process: {e}"))?,
             };
             if let Ended::Signaled(sig) = ended {
                 report.signaled(sig);
@@ -70,7 +71,7 @@ fn enter(spec: &ExecSpec, namespaces: &[(File, CloneFlags)], root: &File, channe
     for (fd, flag) in namespaces {
         setns(fd, *flag).map_err(|e| format!("entering the container's {flag:?} namespace: {e}"))?;
     }
-    // The init's root, which pivot_root made the container's; setns into its mount namespace alone
+    // PID 1's root, which pivot_root made the container's; setns into its mount namespace alone
     // would leave us wherever that namespace's first mount is.
     fchdir(root.as_raw_fd()).map_err(|e| format!("entering the container's root: {e}"))?;
     chroot(".").map_err(|e| format!("chroot into the container's root: {e}"))?;

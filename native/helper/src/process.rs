@@ -1,5 +1,6 @@
-//! The container's process, from the init's fork to execve: session and terminal, user and groups,
-//! capabilities, no_new_privs, working directory, and the executable looked up in the container's PATH.
+//! The container's process, from the end of the container's setup to execve: session and terminal,
+//! user and groups, capabilities, no_new_privs, working directory, and the executable looked up in
+//! the container's PATH.
 
 use crate::caps;
 use crate::spec::Process;
@@ -50,11 +51,7 @@ fn exec_error(name: &str, path: &str, err: nix::errno::Errno) -> ExecFailure {
     }
 }
 
-fn cstrings(items: &[String]) -> Result<Vec<CString>, String> {
-    items.iter().map(|s| CString::new(s.as_str()).map_err(|_| format!("{s:?} contains a NUL byte"))).collect()
-}
-
-/// Everything between fork and exec that can fail for a reason the runner should hear about.
+/// Everything between the container's setup and exec that can fail for a reason the runner should hear about.
 pub fn prepare(spec: &Process) -> Result<(), String> {
     restore_signals().map_err(|e| format!("restoring signals: {e}"))?;
     setsid().map_err(|e| format!("setsid: {e}"))?;
@@ -80,18 +77,44 @@ pub fn prepare(spec: &Process) -> Result<(), String> {
     Ok(())
 }
 
+/// A command ready for execve: its executable looked up, its argv and environment as C strings.
+pub struct Command {
+    name: String,
+    path: String,
+    cpath: CString,
+    args: Vec<CString>,
+    env: Vec<CString>,
+}
+
+impl Command {
+    /// Resolves `args[0]` in the PATH of `env` (the environment the command will get).
+    pub fn new(args: &[String], env: &[String]) -> Result<Command, ExecFailure> {
+        let name = args.first().cloned().unwrap_or_default();
+        let path = look_path(&name, env)?;
+        let (Ok(cpath), Ok(args), Ok(env)) = (CString::new(path.as_str()), cstrings(args), cstrings(env)) else {
+            return Err(ExecFailure { code: 126, message: format!("exec: {name:?}: argument or environment contains a NUL byte") });
+        };
+        Ok(Command { name, path, cpath, args, env })
+    }
+
+    /// Replaces this process with the command; returns only if that fails.
+    pub fn exec(&self) -> ExecFailure {
+        let err = nix::unistd::execve(&self.cpath, &self.args, &self.env).unwrap_err();
+        exec_error(&self.name, &self.path, err)
+    }
+}
+
 /// Replaces this process with the container's command; returns only if that fails.
 pub fn exec(spec: &Process) -> ExecFailure {
-    let name = &spec.args[0];
-    let path = match look_path(name, &spec.env) {
-        Ok(p) => p,
-        Err(f) => return f,
-    };
-    let (Ok(cpath), Ok(args), Ok(env)) = (CString::new(path.as_str()), cstrings(&spec.args), cstrings(&spec.env)) else {
-        return ExecFailure { code: 126, message: format!("exec: {name:?}: argument or environment contains a NUL byte") };
-    };
-    let err = nix::unistd::execve(&cpath, &args, &env).unwrap_err();
-    exec_error(name, &path, err)
+    match Command::new(&spec.args, &spec.env) {
+        Ok(command) => command.exec(),
+        Err(failure) => failure,
+    }
+}
+
+/// The strings as C strings; an error names the one holding a NUL byte.
+pub fn cstrings(items: &[String]) -> Result<Vec<CString>, String> {
+    items.iter().map(|s| CString::new(s.as_str()).map_err(|_| format!("{s:?} contains a NUL byte"))).collect()
 }
 
 #[cfg(test)]

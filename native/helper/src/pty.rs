@@ -1,5 +1,5 @@
 //! `tty: true`: the pty comes from the container's own devpts instance. Whoever stands inside the
-//! container (its init, or an exec'd process before it drops privileges) opens `/dev/ptmx` there,
+//! container (its PID 1, or an exec'd process, before it drops privileges) opens `/dev/ptmx` there,
 //! keeps the slave for the process's stdio and passes the master out over a socketpair (SCM_RIGHTS)
 //! to the outer helper, which relays it (relay.rs).
 

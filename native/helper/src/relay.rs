@@ -4,7 +4,7 @@
 
 use crate::pty;
 use crate::spec::ConsoleSize;
-use crate::supervise::{reap, watched, Ended};
+use crate::supervise::{reap, watched, Ended, FORWARDED};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 use nix::sys::signal::{kill, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
@@ -151,7 +151,7 @@ impl Relay {
 /// Waits for `child` while relaying its pty (whose master arrives on `channel`) and forwarding the
 /// watched signals (blocked by the caller) to it.
 pub fn serve(child: Pid, channel: OwnedFd, control: Option<OwnedFd>) -> Result<Ended, String> {
-    let signals = SignalFd::with_flags(&watched(), SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(|e| format!("signalfd: {e}"))?;
+    let signals = SignalFd::with_flags(&watched(&FORWARDED), SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK).map_err(|e| format!("signalfd: {e}"))?;
     let mut r = Relay {
         channel: Some(channel),
         master: None,

@@ -145,7 +145,7 @@ fn overlay_data(spec: &Spec) -> Option<String> {
     Some(format!("lowerdir={},upperdir={},workdir={}", lowers.join(":"), o.upper, o.work))
 }
 
-/// Runs in the container's init, in its fresh mount namespace. Returns the stubs it created.
+/// Runs in the container's PID 1, in its fresh mount namespace. Returns the stubs it created.
 pub fn setup(spec: &Spec) -> Result<Vec<String>, String> {
     // Private, so nothing mounted here reaches the host and the host's later mounts stay out.
     mount(none(), "/", none(), MsFlags::MS_REC | MsFlags::MS_PRIVATE, none()).map_err(ctx(|| "making / private".to_string()))?;

@@ -14,7 +14,7 @@ pub struct Spec {
     pub network: Network,
     #[serde(default)]
     pub mounts: Vec<Mount>,
-    /// `cgroup.procs` files the container's init joins before anything else runs.
+    /// `cgroup.procs` files the container's PID 1 joins before anything else runs.
     #[serde(default)]
     pub cgroup_procs: Vec<String>,
     /// Paths hidden from the process (/dev/null over files, an empty read-only tmpfs over directories).
@@ -22,6 +22,9 @@ pub struct Spec {
     pub masked_paths: Vec<String>,
     #[serde(default)]
     pub readonly_paths: Vec<String>,
+    /// `docker run --init`: a minimal init is PID 1 and runs the process; without it the process is PID 1.
+    #[serde(default)]
+    pub init: bool,
     pub process: Process,
 }
 
@@ -29,7 +32,7 @@ pub struct Spec {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ExecSpec {
-    /// Host PID of the container's init: its namespaces and root are the ones entered.
+    /// Host PID of the container's PID 1: its namespaces and root are the ones entered.
     pub target_pid: i32,
     /// The container's `cgroup.procs` files, joined before entering its namespaces.
     #[serde(default)]
@@ -139,11 +142,12 @@ mod tests {
         let spec = parse(&format!(
             r#"{{"rootfs":"/r","overlay":{{"lowers":["/l1","/l2"],"upper":"/u","work":"/w"}},
             "hostname":"h","network":"none","mounts":[{{"type":"tmpfs","target":"/t","options":["size=1m"]}}],
-            "cgroupProcs":["/sys/fs/cgroup/pids/kiln/a/cgroup.procs"],{PROCESS}}}"#,
+            "cgroupProcs":["/sys/fs/cgroup/pids/kiln/a/cgroup.procs"],"init":true,{PROCESS}}}"#,
         ))
         .unwrap();
         assert_eq!(spec.overlay.unwrap().lowers, vec!["/l1", "/l2"]);
         assert_eq!(spec.network, Network::None);
+        assert!(spec.init);
         assert_eq!(spec.mounts[0].kind, MountType::Tmpfs);
         assert_eq!(spec.process.groups, vec![5]);
         assert_eq!(spec.process.console_size, Some(ConsoleSize { rows: 30, columns: 100 }));

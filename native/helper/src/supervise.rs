@@ -1,11 +1,12 @@
 //! Waiting for a child while forwarding the signals a caller uses to stop it: the same loop runs in
-//! the outer helper (child = the container's init) and in the init (child = the container's process).
+//! the outer helper (child = the container's PID 1), in `--exec` (child = the exec'd process) and in
+//! the init (child = the container's command), each with its own set of forwarded signals.
 
 use nix::sys::signal::{kill, sigaction, SaFlags, SigAction, SigHandler, SigSet, SigmaskHow, Signal};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
-/// Signals passed on to the child; SIGWINCH too, so a resized terminal reaches a tty process.
+/// What the outer helper passes on: the signals kiln stops or resizes a container with.
 pub const FORWARDED: [Signal; 7] = [
     Signal::SIGTERM,
     Signal::SIGINT,
@@ -18,30 +19,31 @@ pub const FORWARDED: [Signal; 7] = [
 
 extern "C" fn ignore(_: libc::c_int) {}
 
-/// The signals the helper waits on: SIGCHLD and the forwarded ones.
-pub fn watched() -> SigSet {
+/// The signals a waiter takes: SIGCHLD and the forwarded ones.
+pub fn watched(forwarded: &[Signal]) -> SigSet {
     let mut set = SigSet::empty();
     set.add(Signal::SIGCHLD);
-    for s in FORWARDED {
-        set.add(s);
+    for s in forwarded {
+        set.add(*s);
     }
     set
 }
 
-/// Blocks the watched signals so they queue for `wait_forwarding`. They also get a no-op handler:
-/// the kernel drops a default-action signal sent to a PID namespace's init from outside, blocked or not.
-pub fn block_signals() -> nix::Result<()> {
+/// Blocks `set` so its signals queue for `wait_forwarding`. They also get a no-op handler: the
+/// kernel drops a default-action signal sent to a PID namespace's init from outside, blocked or not.
+pub fn block_signals(set: &SigSet) -> nix::Result<()> {
     let action = SigAction::new(SigHandler::Handler(ignore), SaFlags::SA_RESTART, SigSet::empty());
-    for s in watched().iter() {
+    for s in set.iter() {
         unsafe { sigaction(s, &action) }?;
     }
-    watched().thread_block()
+    set.thread_block()
 }
 
-/// Undoes `block_signals` in a child about to exec, default handlers first so nothing queued is lost.
+/// In a child about to exec: every signal back to its default action, then none blocked (defaults
+/// first, so nothing queued meanwhile is lost), as a container's process starts under runc.
 pub fn restore_signals() -> nix::Result<()> {
     let action = SigAction::new(SigHandler::SigDfl, SaFlags::empty(), SigSet::empty());
-    for s in watched().iter() {
+    for s in Signal::iterator().filter(|s| !matches!(s, Signal::SIGKILL | Signal::SIGSTOP)) {
         unsafe { sigaction(s, &action) }?;
     }
     nix::sys::signal::sigprocmask(SigmaskHow::SIG_SETMASK, Some(&SigSet::empty()), None)
@@ -77,9 +79,9 @@ pub fn reap(child: Pid) -> nix::Result<Option<Ended>> {
     }
 }
 
-/// Waits until `child` ends, reaping every other child and forwarding watched signals to it.
-pub fn wait_forwarding(child: Pid) -> nix::Result<Ended> {
-    let set = watched();
+/// Waits until `child` ends, reaping every other child and passing each signal of `set` but
+/// SIGCHLD on to it; `set` must be blocked (`block_signals`).
+pub fn wait_forwarding(child: Pid, set: &SigSet) -> nix::Result<Ended> {
     loop {
         let sig = set.wait()?;
         if sig != Signal::SIGCHLD {
