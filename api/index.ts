@@ -9,3 +9,5 @@ export { listImages, tagImage, removeImage, resolveImage, shortName, type ImageS
 export { prune, type PruneResult } from './prune.js';
 export * from './archives.js';
 export * from './vocabulary.js';
+export * from './containers.js';
+export * from './container-run.js';

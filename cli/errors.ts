@@ -14,6 +14,16 @@ export class UsageError extends Error {
   }
 }
 
+/** A `kiln run`/`exec` flag value kiln cannot read (`-v`, `--tmpfs`, `-e`, `--env-file`, `--name`…). */
+export class InvalidRunFlagError extends Error {
+  readonly code = 'KILN_RUN_INVALID_FLAG';
+  readonly userFacing = true;
+  constructor(readonly flag: string, readonly value: string, reason: string) {
+    super(`${flag} ${JSON.stringify(value)}: ${reason}`);
+    this.name = 'InvalidRunFlagError';
+  }
+}
+
 interface UserFacing {
   code: string;
   message: string;

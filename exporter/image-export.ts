@@ -1,18 +1,16 @@
 // A solved result as an image in the store: one gzip layer per snapshot of its chain (reused when
 // the snapshot already has one), the frontend's config completed with diff_ids, created time and
 // history, an OCI manifest, and the names it is tagged with.
-import { unlink } from 'node:fs/promises';
-import { native } from '../native/binding.js';
 import type { Store } from '../snapshotter/store.js';
 import type { LeaseResource } from '../snapshotter/leases.js';
 import { asDiskFull } from '../snapshotter/disk-full.js';
 import type { Snapshotter, SnapshotInfo } from '../snapshotter/snapshots.js';
 import type { HistoryEntry, ImageConfig, Manifest } from '../oci/image-spec.js';
 import { LAYER_LABEL, type LayerLabel } from '../snapshotter/unpack.js';
-import { ingestPath } from '../snapshotter/ingest.js';
 import { normalizeName } from '../snapshotter/image-read.js';
 import { configBlob, manifestBlob, type Blob } from './manifest.js';
 import { LayerIndex } from './layer-index.js';
+import { snapshotLayer } from './snapshot-layer.js';
 
 export interface ExportImageOptions {
   /** The image config the frontend built; its rootfs, created time and history are completed here. */
@@ -117,27 +115,11 @@ async function snapshotChain(snapshotter: Snapshotter, top: string | null): Prom
   return chain.reverse();
 }
 
-/** Diffs a snapshot into a new gzip layer blob, leased before it is stored, and remembers it in the layer index. */
+/** A new layer for a snapshot the layer index does not know yet, remembered there. */
 async function diffLayer(store: Store, snapshotter: Snapshotter, index: LayerIndex, snap: SnapshotInfo, lease: string, sourceDateEpoch: number | undefined): Promise<LayerLabel> {
-  const output = ingestPath(store.root);
-  const parents = snapshotter.parentDirs(snap.key);
-  try {
-    const info = await native.diffLayer({
-      upper: snapshotter.upperDir(snap.key),
-      ...(parents.length > 0 ? { lowers: parents } : {}),
-      driver: snapshotter.driver,
-      output,
-      compression: 'gzip',
-      ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
-    });
-    await store.leases.add(lease, { kind: 'blob', key: info.digest });
-    await store.content.ingestFile(output, { expected: info.digest, move: true });
-    const layer: LayerLabel = { digest: info.digest, diffId: info.diffId, size: info.size, mediaType: info.mediaType };
-    await index.put(snap.key, snap.created, sourceDateEpoch, layer);
-    return layer;
-  } finally {
-    await unlink(output).catch(() => undefined);
-  }
+  const layer = await snapshotLayer(store, snapshotter, snap.key, { lease, ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}) });
+  await index.put(snap.key, snap.created, sourceDateEpoch, layer);
+  return layer;
 }
 
 function parseLabel(text: string | undefined): LayerLabel | undefined {

@@ -61,16 +61,6 @@ export class NoCommandError extends Error {
   }
 }
 
-/** A `-v`, `--tmpfs`, `-e` or `--env-file` value kiln cannot read. */
-export class InvalidRunFlagError extends Error {
-  readonly code = 'KILN_RUN_INVALID_FLAG';
-  readonly userFacing = true;
-  constructor(readonly flag: string, readonly value: string, reason: string) {
-    super(`${flag} ${JSON.stringify(value)}: ${reason}`);
-    this.name = 'InvalidRunFlagError';
-  }
-}
-
 /** No container has that name, id or id prefix. */
 export class ContainerNotFoundError extends Error {
   readonly code = 'KILN_CONTAINER_NOT_FOUND';

@@ -1,15 +1,13 @@
 // `kiln exec`: run a command in a running container.
 import path from 'node:path';
 import type { Command, CliIO } from '../command.js';
-import { UsageError, exiting125OnError } from '../errors.js';
+import { InvalidRunFlagError, UsageError, exiting125OnError } from '../errors.js';
 import { parseLeadingFlags } from '../leading-flags.js';
 import { rootUsage } from '../store-flags.js';
-import { resolveRoot } from '../../snapshotter/root.js';
-import { envEntry } from '../../runner/command-line.js';
-import { execInContainer } from '../../runner/container-exec.js';
-import { ContainerStore } from '../../runner/containers.js';
-import { InvalidRunFlagError } from '../../runner/errors.js';
-import { callerTerminal, enterRawMode } from '../../runner/tty.js';
+import { envEntry } from '../run-flags.js';
+import { callerTerminal, enterRawMode } from '../terminal.js';
+import { openContainers } from '../../api/containers.js';
+import { execContainer } from '../../api/container-run.js';
 
 const usage = `Usage: kiln exec [OPTIONS] CONTAINER COMMAND [ARG...]
 
@@ -48,13 +46,13 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     const entry = envEntry('-e', e, io.env);
     if (entry !== undefined) env.push(entry);
   }
-  const containers = new ContainerStore(resolveRoot(v.root ? path.resolve(io.cwd, v.root) : undefined, io.env));
-  const rec = await containers.get(ref);
+  const containers = openContainers(v.root ? path.resolve(io.cwd, v.root) : undefined, io.env);
   const terminal = v.tty ? callerTerminal(io.stdout) : undefined;
   const restore = v.tty && v.interactive ? enterRawMode(io.stdin) : () => undefined;
   try {
-    return await execInContainer(
-      rec,
+    return await execContainer(
+      containers,
+      ref,
       {
         args,
         env,

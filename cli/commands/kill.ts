@@ -4,9 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Command, CliIO } from '../command.js';
 import { UsageError } from '../errors.js';
 import { rootUsage, storeFlagOptions } from '../store-flags.js';
-import { resolveRoot } from '../../snapshotter/root.js';
-import { ContainerStore } from '../../runner/containers.js';
-import { parseSignal, signalContainer } from '../../runner/container-signal.js';
+import { killContainer, openContainers, parseSignal } from '../../api/containers.js';
 
 const usage = `Usage: kiln kill [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -24,9 +22,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   });
   if (positionals.length === 0) throw new UsageError('kill needs at least one container', usage);
   const sig = parseSignal(values.signal ?? 'KILL');
-  const containers = new ContainerStore(resolveRoot(values.root ? path.resolve(io.cwd, values.root) : undefined, io.env));
+  const containers = openContainers(values.root ? path.resolve(io.cwd, values.root) : undefined, io.env);
   for (const ref of positionals) {
-    signalContainer(await containers.get(ref), sig);
+    await killContainer(containers, ref, sig);
     io.stdout.write(ref + '\n');
   }
   return 0;

@@ -4,9 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Command, CliIO } from '../command.js';
 import { UsageError } from '../errors.js';
 import { rootUsage, storeFlagOptions } from '../store-flags.js';
-import { resolveRoot } from '../../snapshotter/root.js';
-import { readLog } from '../../runner/container-log.js';
-import { ContainerStore } from '../../runner/containers.js';
+import { containerLogs, openContainers } from '../../api/containers.js';
 
 const usage = `Usage: kiln logs [OPTIONS] CONTAINER
 
@@ -29,17 +27,11 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     tail = Number(values.tail);
     if (!Number.isInteger(tail)) throw new UsageError(`--tail ${values.tail}: expected a number of lines or "all"`, usage);
   }
-  const containers = new ContainerStore(resolveRoot(values.root ? path.resolve(io.cwd, values.root) : undefined, io.env));
-  const rec = await containers.get(positionals[0]!);
-  const id = rec.config.id;
-  await readLog(
-    path.join(containers.containerDir(id), 'log.jsonl'),
-    (e) => (e.stream === 'stderr' ? io.stderr : io.stdout).write(e.log),
-    {
-      ...(tail !== undefined ? { tail } : {}),
-      ...(values.follow ? { until: async () => (await containers.state(id).catch(() => undefined))?.status !== 'running' } : {}),
-    },
-  );
+  const containers = openContainers(values.root ? path.resolve(io.cwd, values.root) : undefined, io.env);
+  await containerLogs(containers, positionals[0]!, (e) => (e.stream === 'stderr' ? io.stderr : io.stdout).write(e.log), {
+    ...(tail !== undefined ? { tail } : {}),
+    follow: values.follow ?? false,
+  });
   return 0;
 }
 

@@ -5,9 +5,7 @@ import { UsageError } from '../errors.js';
 import { humanAge, humanDuration } from '../human.js';
 import { rootUsage, storeFlagOptions } from '../store-flags.js';
 import { renderTable } from '../table.js';
-import { resolveRoot } from '../../snapshotter/root.js';
-import { ContainerStore, type ContainerRecord } from '../../runner/containers.js';
-import { sweepContainerCgroups } from '../../runner/supervise.js';
+import { listContainers, openContainers, type ContainerRecord } from '../../api/containers.js';
 import path from 'node:path';
 
 const usage = `Usage: kiln ps [OPTIONS]
@@ -39,11 +37,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     allowPositionals: true,
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
-  const root = resolveRoot(values.root ? path.resolve(io.cwd, values.root) : undefined, io.env);
-  const containers = new ContainerStore(root);
-  await sweepContainerCgroups(containers);
-  const all = await containers.list();
-  const shown = values.all ? all : all.filter((r) => r.state.status === 'running');
+  const shown = await listContainers(openContainers(values.root ? path.resolve(io.cwd, values.root) : undefined, io.env), { all: values.all ?? false });
   if (values.quiet) {
     io.stdout.write(shown.map((r) => r.config.id.slice(0, 12) + '\n').join(''));
     return 0;

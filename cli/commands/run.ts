@@ -1,17 +1,13 @@
 // `kiln run`: create a container from an image and run it, in the foreground or detached (-d).
 import { readFile } from 'node:fs/promises';
 import type { Command, CliIO } from '../command.js';
-import { UsageError, exiting125OnError } from '../errors.js';
+import { InvalidRunFlagError, UsageError, exiting125OnError } from '../errors.js';
 import { parseLeadingFlags } from '../leading-flags.js';
 import { openSnapshots, openStore, rootUsage, snapshotterUsage } from '../store-flags.js';
-import { envEntry, parseBytes, parseEnvFile, parseNumber, parseTmpfs, parseVolume } from '../../runner/command-line.js';
-import { createContainer } from '../../runner/container-create.js';
-import { VALID_NAME } from '../../runner/containers.js';
-import { startDetached } from '../../runner/detach.js';
-import { InvalidRunFlagError } from '../../runner/errors.js';
-import { superviseContainer } from '../../runner/supervise.js';
-import { callerTerminal, enterRawMode } from '../../runner/tty.js';
-import type { ContainerLimits } from '../../runner/spec.js';
+import { envEntry, parseBytes, parseEnvFile, parseNumber, parseTmpfs, parseVolume } from '../run-flags.js';
+import { callerTerminal, enterRawMode } from '../terminal.js';
+import { VALID_NAME } from '../../api/containers.js';
+import { runContainer, type ContainerLimits, type RunOptions } from '../../api/container-run.js';
 
 const usage = `Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -117,7 +113,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
 
   const store = await openStore(v, io);
   const snapshotter = await openSnapshots(v, io, store);
-  const { config } = await createContainer(store, snapshotter, {
+  const spec: RunOptions = {
     image,
     ...(v.name !== undefined ? { name: v.name } : {}),
     command: { cmd, ...(v.entrypoint !== undefined ? { entrypoint: v.entrypoint } : {}) },
@@ -133,27 +129,24 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     init: v.init ?? false,
     runtime,
     autoRemove: v.rm ?? false,
-  });
-
-  if (v.detach) {
-    await startDetached(store.root, config.id);
-    io.stdout.write(config.id + '\n');
-    return 0;
-  }
-  const terminal = v.tty ? callerTerminal(io.stdout) : undefined;
+  };
+  const terminal = v.tty && !v.detach ? callerTerminal(io.stdout) : undefined;
   // As docker: keys go to the container's pty untouched only when they are forwarded at all (-i).
-  const restore = v.tty && v.interactive ? enterRawMode(io.stdin) : () => undefined;
+  const foregroundInput = v.interactive === true && !v.detach;
+  const restore = v.tty && foregroundInput ? enterRawMode(io.stdin) : () => undefined;
   try {
-    const result = await superviseContainer(store, snapshotter, config.id, {
+    const outcome = await runContainer(store, snapshotter, { ...spec, detach: v.detach ?? false }, {
       stdout: (c) => io.stdout.write(c),
       stderr: (c) => io.stderr.write(c),
-      ...(v.interactive ? { stdin: io.stdin } : {}),
+      ...(foregroundInput ? { stdin: io.stdin } : {}),
       ...(terminal ? { terminal } : {}),
     });
-    return result.exitCode;
+    if (!outcome.detached) return outcome.exitCode;
+    io.stdout.write(outcome.id + '\n');
+    return 0;
   } finally {
     restore();
-    if (v.interactive) io.stdin.pause();
+    if (foregroundInput) io.stdin.pause();
   }
 }
 

@@ -4,9 +4,7 @@ import { parseArgs } from 'node:util';
 import type { Command, CliIO } from '../command.js';
 import { UsageError } from '../errors.js';
 import { rootUsage, storeFlagOptions } from '../store-flags.js';
-import { resolveRoot } from '../../snapshotter/root.js';
-import { ContainerStore } from '../../runner/containers.js';
-import { stopContainer } from '../../runner/container-signal.js';
+import { openContainers, stopContainer } from '../../api/containers.js';
 
 const usage = `Usage: kiln stop [OPTIONS] CONTAINER [CONTAINER...]
 
@@ -25,9 +23,9 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (positionals.length === 0) throw new UsageError('stop needs at least one container', usage);
   const seconds = values.time === undefined ? 10 : Number(values.time);
   if (!Number.isFinite(seconds) || seconds < 0) throw new UsageError(`--time ${values.time}: expected a number of seconds`, usage);
-  const containers = new ContainerStore(resolveRoot(values.root ? path.resolve(io.cwd, values.root) : undefined, io.env));
+  const containers = openContainers(values.root ? path.resolve(io.cwd, values.root) : undefined, io.env);
   for (const ref of positionals) {
-    await stopContainer(containers, await containers.get(ref), seconds * 1000);
+    await stopContainer(containers, ref, seconds * 1000);
     io.stdout.write(ref + '\n');
   }
   return 0;

@@ -59,9 +59,14 @@ fn conflict(root: &Path, p: &Path, existing: &str, new: &str) -> io::Error {
     io::Error::new(io::ErrorKind::AlreadyExists, format!("cannot overwrite {existing} {} with {new}", shown(root, p)))
 }
 
+/// Node's `mtimeMs` is `sec * 1e3 + nsec / 1e6` in a double; `ms * 1e6` would round to 256 ns at
+/// today's epoch and can read back as a neighbouring double, so the seconds are split off first
+/// (exact) and only the sub-second part is scaled.
 fn timespec(ms: f64) -> libc::timespec {
-    let ns = (ms * 1e6).round() as i128;
-    libc::timespec { tv_sec: ns.div_euclid(1_000_000_000) as libc::time_t, tv_nsec: ns.rem_euclid(1_000_000_000) as libc::c_long }
+    let sec = (ms / 1000.0).floor();
+    let ns = ((ms - sec * 1000.0) * 1e6).round() as i64;
+    let (sec, ns) = if ns >= 1_000_000_000 { (sec as i64 + 1, ns - 1_000_000_000) } else { (sec as i64, ns) };
+    libc::timespec { tv_sec: sec as libc::time_t, tv_nsec: ns as libc::c_long }
 }
 
 fn set_planned_meta(op: &CopyPlanOp, p: &Path, file: Option<&File>) -> io::Result<()> {

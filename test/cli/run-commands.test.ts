@@ -222,3 +222,11 @@ test('bad input: one line each, status 125, nothing left behind', { skip }, asyn
   assert.equal((await kiln('rm', 'taken')).code, 0);
   assert.match((await kiln('logs', 'nobody-here')).stderr, /^error: no such container: nobody-here/);
 });
+
+test('stdin reaches the container only with -i, as with docker run', { skip }, async () => {
+  const run = (...a: string[]) => runKiln(['run', '--rm', ...a], { env: { ...process.env, KILN_ROOT: root }, input: 'piped in\n' });
+  const without = await run('busybox', 'sh', '-c', 'cat; echo "read $?"');
+  assert.equal(out(without), 'read 0\n', 'without -i the command reads an empty stdin');
+  const withI = await run('-i', 'busybox', 'sh', '-c', 'cat; echo "read $?"');
+  assert.equal(out(withI), 'piped in\nread 0\n');
+});

@@ -21,51 +21,6 @@ const ALLOWED: Record<Room, readonly Room[]> = {
   cli: ['api'],
 };
 
-/**
- * The container commands still reach into the runner: they move behind api/ (containers.ts) with
- * the runner's process-model work. This list may only shrink: a pair that no longer occurs fails
- * the test too, so it is taken off when its import goes.
- */
-const NOT_YET_BEHIND_API: readonly string[] = [
-  'cli/commands/commit.ts -> exporter/manifest.ts',
-  'cli/commands/commit.ts -> native/binding.ts',
-  'cli/commands/commit.ts -> runner/containers.ts',
-  'cli/commands/commit.ts -> snapshotter/image-read.ts',
-  'cli/commands/commit.ts -> snapshotter/ingest.ts',
-  'cli/commands/commit.ts -> snapshotter/open-snapshotter.ts',
-  'cli/commands/exec.ts -> runner/command-line.ts',
-  'cli/commands/exec.ts -> runner/container-exec.ts',
-  'cli/commands/exec.ts -> runner/containers.ts',
-  'cli/commands/exec.ts -> runner/errors.ts',
-  'cli/commands/exec.ts -> runner/tty.ts',
-  'cli/commands/exec.ts -> snapshotter/root.ts',
-  'cli/commands/kill.ts -> runner/container-signal.ts',
-  'cli/commands/kill.ts -> runner/containers.ts',
-  'cli/commands/kill.ts -> snapshotter/root.ts',
-  'cli/commands/logs.ts -> runner/container-log.ts',
-  'cli/commands/logs.ts -> runner/containers.ts',
-  'cli/commands/logs.ts -> snapshotter/root.ts',
-  'cli/commands/ps.ts -> runner/containers.ts',
-  'cli/commands/ps.ts -> runner/supervise.ts',
-  'cli/commands/ps.ts -> snapshotter/root.ts',
-  'cli/commands/rm.ts -> runner/cgroups.ts',
-  'cli/commands/rm.ts -> runner/container-create.ts',
-  'cli/commands/rm.ts -> runner/container-signal.ts',
-  'cli/commands/rm.ts -> runner/containers.ts',
-  'cli/commands/rm.ts -> runner/errors.ts',
-  'cli/commands/rm.ts -> snapshotter/open-snapshotter.ts',
-  'cli/commands/run.ts -> runner/command-line.ts',
-  'cli/commands/run.ts -> runner/container-create.ts',
-  'cli/commands/run.ts -> runner/containers.ts',
-  'cli/commands/run.ts -> runner/detach.ts',
-  'cli/commands/run.ts -> runner/errors.ts',
-  'cli/commands/run.ts -> runner/supervise.ts',
-  'cli/commands/run.ts -> runner/tty.ts',
-  'cli/commands/stop.ts -> runner/container-signal.ts',
-  'cli/commands/stop.ts -> runner/containers.ts',
-  'cli/commands/stop.ts -> snapshotter/root.ts',
-];
-
 const files = sourceFiles(repoRoot);
 const edges = files.flatMap((f) => importsOf(repoRoot, f));
 
@@ -79,11 +34,7 @@ function breaksRule(e: ImportEdge): boolean {
 
 test('every import follows the room table of DESIGN.md', () => {
   const broken = edges.filter(breaksRule);
-  const pending = new Set(NOT_YET_BEHIND_API);
-  const unexpected = broken.filter((e) => !pending.has(`${e.from} -> ${e.to}`));
-  assert.deepEqual(unexpected.map((e) => `${e.from}:${e.line} imports ${e.to} (${roomOf(e.from)} may not import ${roomOf(e.to)})`), []);
-  const gone = NOT_YET_BEHIND_API.filter((pair) => !broken.some((e) => `${e.from} -> ${e.to}` === pair));
-  assert.deepEqual(gone, [], 'these imports are gone: take them off NOT_YET_BEHIND_API');
+  assert.deepEqual(broken.map((e) => `${e.from}:${e.line} imports ${e.to} (${roomOf(e.from)} may not import ${roomOf(e.to)})`), []);
 });
 
 test('no file-level import cycle, type-only imports included', () => {
