@@ -33,15 +33,6 @@ export class ArchiveMissingBlobError extends ExporterError {
   }
 }
 
-/** A `kiln import --change` value is not one of the instructions import accepts, or is malformed. */
-export class ImportChangeError extends ExporterError {
-  readonly code = 'KILN_IMPORT_CHANGE';
-  constructor(readonly change: string, detail: string) {
-    super(`--change '${change}': ${detail}`);
-    this.name = 'ImportChangeError';
-  }
-}
-
 /** The rootfs given to `kiln import` is not a (gzip-compressed) tar archive. */
 export class ImportSourceError extends ExporterError {
   readonly code = 'KILN_IMPORT_SOURCE';

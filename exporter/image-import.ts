@@ -5,14 +5,13 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { native } from '../native/binding.js';
 import { ingestPath } from '../snapshotter/ingest.js';
-import type { ImageConfig, Platform } from '../oci/image-spec.js';
+import type { ContainerConfig, ImageConfig, Platform } from '../oci/image-spec.js';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
 import type { Store } from '../snapshotter/store.js';
 import { LayerRefusedError, unpackImage } from '../snapshotter/unpack.js';
 import { maybeGunzip, peekStream } from './archive-detect.js';
 import { looksLikeTar } from '../native/archive-sniff.js';
 import { ImportSourceError } from './errors.js';
-import { applyChanges } from './import-changes.js';
 import { configBlob, manifestBlob } from './manifest.js';
 import { Digester } from '../oci/digest.js';
 
@@ -22,7 +21,8 @@ export interface ImportOptions {
   stdin?: NodeJS.ReadableStream;
   /** The fully-qualified name to record (`docker.io/library/rootfs:latest`). */
   name: string;
-  changes?: readonly string[];
+  /** The image's container config (`--change`s applied); default: empty. */
+  config?: ContainerConfig;
   platform: Platform;
   /** The history comment; docker's default is "Imported from <source>". */
   message?: string;
@@ -83,8 +83,7 @@ async function writePlainTar(opts: ImportOptions, file: string): Promise<string>
 }
 
 export async function importRootfs(store: Store, opts: ImportOptions): Promise<ImportResult> {
-  // A bad --change is reported before any work is done.
-  const containerConfig = applyChanges({}, opts.changes ?? []);
+  const containerConfig = opts.config ?? {};
   const plainPath = ingestPath(store.root);
   const layerPath = ingestPath(store.root);
   try {

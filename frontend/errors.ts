@@ -60,3 +60,13 @@ export class BuildArgError extends Error {
     this.name = 'BuildArgError';
   }
 }
+
+/** A `kiln import --change` value is not one of the instructions import accepts, or is malformed. */
+export class ImportChangeError extends Error {
+  readonly userFacing = true;
+  readonly code = 'KILN_IMPORT_CHANGE';
+  constructor(readonly change: string, detail: string) {
+    super(`--change '${change}': ${detail}`);
+    this.name = 'ImportChangeError';
+  }
+}

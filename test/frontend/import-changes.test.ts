@@ -1,8 +1,8 @@
 // `kiln import --change` parsing and application, table-driven on plain strings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { applyChanges, splitWords } from '../../exporter/import-changes.js';
-import { ImportChangeError } from '../../exporter/errors.js';
+import { applyChanges, splitWords } from '../../frontend/import-changes.js';
+import { ImportChangeError } from '../../frontend/errors.js';
 import type { ContainerConfig } from '../../oci/image-spec.js';
 
 const cases: { name: string; base?: ContainerConfig; changes: string[]; want: ContainerConfig }[] = [

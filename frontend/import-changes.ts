@@ -1,12 +1,12 @@
 // The `--change` instructions of `kiln import` (as `docker import -c`): each value is one Dockerfile
 // line (ENV, CMD, ENTRYPOINT, WORKDIR, USER, EXPOSE, LABEL, VOLUME, STOPSIGNAL) applied in order to
-// an image's container config. Pure: strings in, config out.
-//
-// The frontend has a full Dockerfile parser, but exporter/ sits downstream of it and these nine
-// one-line instructions need only the word rules below (quotes, escapes, $VAR expansion).
+// an image's container config, its words read by the Dockerfile's own lexer. Pure: strings in,
+// config out.
 import path from 'node:path';
 import type { ContainerConfig } from '../oci/image-spec.js';
 import { ImportChangeError } from './errors.js';
+import { ShellLexer } from './expand.js';
+import { parseWords } from './words.js';
 
 export const importChangeInstructions = [
   'ENV', 'CMD', 'ENTRYPOINT', 'WORKDIR', 'USER', 'EXPOSE', 'LABEL', 'VOLUME', 'STOPSIGNAL',
@@ -100,7 +100,7 @@ function keyValues(change: string, rest: string, env: Map<string, string>): [str
   }
   // As in a Dockerfile, the line is split into words first and each is expanded whole, so a
   // value with spaces stays one value.
-  return rawWords(rest).map((raw) => {
+  return parseWords(rest, '\\').map((raw) => {
     const word = processWord(raw, env);
     const i = word.indexOf('=');
     if (i < 0) throw new ImportChangeError(change, `'${word}' is not of the form name=value`);
@@ -146,98 +146,14 @@ function exposedPorts(change: string, spec: string): string[] {
   return ports;
 }
 
+const lexer = new ShellLexer('\\');
+
 /** Splits on unquoted whitespace, removing quotes and escapes and expanding $VAR / ${VAR}. */
 export function splitWords(text: string, env: ReadonlyMap<string, string>): string[] {
-  return lex(text, env, true);
-}
-
-/** Splits on whitespace outside quotes, leaving quotes, escapes and $ as written. */
-function rawWords(text: string): string[] {
-  return text.match(/(?:[^\s"'\\]|\\[\s\S]?|"(?:[^"\\]|\\[\s\S])*"?|'[^']*'?)+/g) ?? [];
+  return lexer.processWords(text, (name) => env.get(name)).values;
 }
 
 /** Like splitWords, but whitespace is kept: the whole text is one word. */
-export function processWord(text: string, env: ReadonlyMap<string, string>): string {
-  return lex(text, env, false)[0] ?? '';
-}
-
-function lex(text: string, env: ReadonlyMap<string, string>, split: boolean): string[] {
-  const words: string[] = [];
-  let word = '';
-  let inWord = false;
-  let i = 0;
-  const expand = (): string => {
-    // i points just past '$'
-    if (text[i] === '{') {
-      const close = text.indexOf('}', i);
-      if (close < 0) return '${' + text.slice(i + 1);
-      const body = text.slice(i + 1, close);
-      i = close + 1;
-      const m = /^([A-Za-z_][A-Za-z0-9_]*)(?::([-+])([\s\S]*))?$/.exec(body);
-      if (!m) return '${' + body + '}';
-      const value = env.get(m[1]!) ?? '';
-      if (m[2] === '-') return value !== '' ? value : processWord(m[3]!, env);
-      if (m[2] === '+') return value !== '' ? processWord(m[3]!, env) : '';
-      return value;
-    }
-    const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(i));
-    if (!m) return '$';
-    i += m[0].length;
-    return env.get(m[0]) ?? '';
-  };
-  // Unquoted expansions are split on whitespace, as the shell (and Docker's lexer) does.
-  const appendUnquoted = (value: string) => {
-    if (!split) {
-      word += value;
-      inWord = true;
-      return;
-    }
-    value.split(/\s+/).forEach((part, k) => {
-      if (k > 0 && inWord) {
-        words.push(word);
-        word = '';
-        inWord = false;
-      }
-      if (part !== '') {
-        word += part;
-        inWord = true;
-      }
-    });
-  };
-  while (i < text.length) {
-    const ch = text[i]!;
-    if (split && /\s/.test(ch)) {
-      if (inWord) words.push(word);
-      word = '';
-      inWord = false;
-      i++;
-      continue;
-    }
-    i++;
-    if (ch === '$') {
-      appendUnquoted(expand());
-      continue;
-    }
-    inWord = true;
-    if (ch === '\\') {
-      if (i < text.length) word += text[i++];
-    } else if (ch === "'") {
-      const close = text.indexOf("'", i);
-      const end = close < 0 ? text.length : close;
-      word += text.slice(i, end);
-      i = end + 1;
-    } else if (ch === '"') {
-      while (i < text.length && text[i] !== '"') {
-        const c = text[i++]!;
-        if (c === '\\' && i < text.length && '"\\$'.includes(text[i]!)) word += text[i++];
-        else if (c === '$') word += expand();
-        else word += c;
-      }
-      i++;
-    } else {
-      word += ch;
-    }
-  }
-  if (inWord) words.push(word);
-  return words;
+function processWord(text: string, env: ReadonlyMap<string, string>): string {
+  return lexer.processWord(text, (name) => env.get(name)).value;
 }
