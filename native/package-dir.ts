@@ -1,6 +1,6 @@
-// Where kiln's own files live (the addon, the namespace helper, the LLB schema): the folder of its
-// package.json, found by walking up from this module, because the module itself may sit in
-// dist/native/ (compiled), in native/ (source) or inside dist/bundle/ (bundled into a chunk).
+// Where kiln's own files live (the addon, the namespace helper, the detached supervisor's script):
+// the folder of its package.json, found by walking up from this module, because the module itself
+// may sit in dist/native/ (compiled), in native/ (source) or inside dist/bundle/ (bundled into a chunk).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

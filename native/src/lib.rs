@@ -1,5 +1,6 @@
-//! kiln's native toolbox: byte-level work (hashing, later layers and snapshots) exposed to
-//! Node as async functions that run on libuv's thread pool, never on the event loop.
+//! kiln's native toolbox: the byte-level work (overlay mounts, layer diff and apply, tree scans,
+//! copies and clones, hashing, file locks) exposed to Node as async functions that run on libuv's
+//! thread pool, never on the event loop.
 #![deny(missing_docs)]
 
 mod clone_tree;
