@@ -161,7 +161,7 @@ class Compiler implements CompileContext {
     return p;
   }
 
-  private async baseOf(stage: Stage, platform: Platform): Promise<{ state: State; config: ImageConfig; platform: Platform; env?: [string, string][]; triggers?: Instruction[] }> {
+  private async baseOf(stage: Stage, platform: Platform): Promise<{ state: State; config: ImageConfig; platform: Platform; env?: [string, string][]; args?: StageState['args']; triggers?: Instruction[] }> {
     const from = stage.from;
     const name = this.expand.word(from.image, this.globalLookup, from.range);
     if (name === '') this.fail(from.range, `FROM: the base image name '${from.image}' expands to nothing; set the ARG it uses (with --build-arg or a default)`);
@@ -172,7 +172,7 @@ class Compiler implements CompileContext {
     if (parent) {
       const ps = await this.compileStage(parent.index);
       const config = cloneConfig(ps.config);
-      return { state: ps.state, config, platform: from.platform ? platform : ps.platform, env: ps.env, triggers: this.takeTriggers(config, name) };
+      return { state: ps.state, config, platform: from.platform ? platform : ps.platform, env: ps.env, args: ps.args, triggers: this.takeTriggers(config, name) };
     }
     const ref = this.normalise(name, from.range);
     const resolved = await this.opts.resolveImage?.(ref, platform);
@@ -212,7 +212,8 @@ class Compiler implements CompileContext {
       state: base.state,
       config: withDefaultPath(base.config),
       platform: base.platform,
-      args: new Map(),
+      // A stage built on a stage sees its ARGs too (BuildKit carries them into RUN's history).
+      args: new Map(base.args ?? []),
       env: [...(base.env ?? [])],
       shell: base.config.config.Shell ?? DEFAULT_SHELL,
       cmdSet: false,

@@ -86,7 +86,11 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
   const excludes = ins.excludes.map(x);
   if (!isAdd && (ins.checksum !== undefined || ins.keepGitDir !== undefined)) ctx.fail(ins.range, 'COPY does not take --checksum or --keep-git-dir (they are ADD flags)');
 
-  const from: State | undefined = ins.from !== undefined ? await ctx.resolveFrom(x(ins.from), s, ins.range, '--from', true) : undefined;
+  // BuildKit takes --from as written: a word that any expansion would change ($VAR, quotes) is refused.
+  if (ins.from !== undefined && ctx.expand.word(ins.from, () => undefined, ins.range) !== ins.from) {
+    ctx.fail(ins.range, `${ins.kind.toUpperCase()} --from=${ins.from}: variable expansion is not supported for --from; define a stage with FROM using a global ARG (ARG X before the first FROM, then FROM \${X} AS name) and copy --from=name`);
+  }
+  const from: State | undefined = ins.from !== undefined ? await ctx.resolveFrom(ins.from, s, ins.range, '--from', true) : undefined;
   const local = sources.filter((src) => !(isAdd && (isUrl(src) || parseGit(src))));
   // The context is read once per COPY and only for the paths it names (issue: content-based keys).
   // A source naming the whole context (`.`, `/`) selects everything: no include pattern at all.
@@ -150,7 +154,11 @@ export async function dispatchCopy(ctx: CompileContext, s: StageState, ins: Inst
   } else {
     s.state = file(s.state, actions, ctx.opOptions(s, ins.original));
   }
-  addHistory(s.config, `${ins.kind.toUpperCase()} ${[...sources, ...ins.heredocs.map((h) => h.name)].join(' ')} ${rawDest} # buildkit`, false);
+  // BuildKit's history names --parents, --chown and --chmod (expanded), not --from, --link or --exclude.
+  const chownText = ins.chown !== undefined ? x(ins.chown) : '';
+  const chmodText = ins.chmod !== undefined ? x(ins.chmod) : '';
+  const flags = [...(ins.parents ? ['--parents'] : []), ...(chownText ? [`--chown=${chownText}`] : []), ...(chmodText ? [`--chmod=${chmodText}`] : [])];
+  addHistory(s.config, `${[ins.kind.toUpperCase(), ...flags, ...sources, ...ins.heredocs.map((h) => h.name)].join(' ')} ${rawDest} # buildkit`, false);
 }
 
 export function dispatchWorkdir(ctx: CompileContext, s: StageState, ins: InstructionOf<'workdir'>): void {

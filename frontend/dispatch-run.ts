@@ -129,8 +129,10 @@ export async function dispatchRun(ctx: CompileContext, s: StageState, ins: Instr
     ...(proxies ? { proxyEnv: proxies } : {}),
   });
   s.state = result.root as Output;
-  // History shows the ARGs a step saw (Docker's `|N K=V` prefix), never proxy values.
-  const shown = [...s.args].filter(([k, v]) => v !== undefined && !PROXIES.has(k));
-  const prefix = shown.length ? `|${shown.length} ${shown.map(([k, v]) => `${k}=${v}`).join(' ')} ` : '';
+  // History shows every ARG the stage declared (Docker's `|N K=V` prefix), valued as the step saw
+  // it (an ENV of the same name wins) and empty when it has none, as BuildKit does; never proxies.
+  const env = stageLookup(s);
+  const shown = [...s.args].filter(([k]) => !PROXIES.has(k)).map(([k, v]) => `${k}=${env(k) ?? v ?? ''}`);
+  const prefix = shown.length ? `|${shown.length} ${shown.join(' ')} ` : '';
   addHistory(s.config, `RUN ${prefix}${args.join(' ')} # buildkit`, false);
 }
