@@ -11,3 +11,4 @@ export * from './archives.js';
 export * from './vocabulary.js';
 export * from './containers.js';
 export * from './container-run.js';
+export { verifyStore, type VerifyResult, type StoreProblem, type ProblemArea } from './store-verify.js';

@@ -47,6 +47,21 @@ export class LayerIndex {
     return rec?.created === created && rec.sourceDateEpoch === sourceDateEpoch ? rec.layer : undefined;
   }
 
+  /** The snapshots whose recorded layer blob is not in the store (`has` says what is). */
+  async missingBlobs(has: (digest: string) => Promise<boolean>): Promise<string[]> {
+    const missing: string[] = [];
+    for (const [snapshot, rec] of Object.entries(this.data.layers)) if (!(await has(rec.layer.digest))) missing.push(snapshot);
+    return missing;
+  }
+
+  /** Drops the records of these snapshots (a rebuild diffs them again). */
+  async forget(snapshots: readonly string[]): Promise<void> {
+    await updateRecordFile(this.root, this.file, layersFile, (data) => {
+      for (const s of snapshots) delete data.layers[s];
+    });
+    for (const s of snapshots) delete this.data.layers[s];
+  }
+
   async put(snapshot: string, created: string, sourceDateEpoch: number | undefined, layer: LayerLabel): Promise<void> {
     const rec: LayerRecord = sourceDateEpoch === undefined ? { created, layer } : { created, sourceDateEpoch, layer };
     this.data.layers[snapshot] = rec;

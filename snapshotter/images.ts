@@ -10,10 +10,12 @@ export interface ImageRecord {
   target: Descriptor;
   /** RFC 3339 time the name was (last) pointed at its target. */
   created: string;
+  /** Set by `kiln store verify --repair` when blobs the image needs are missing or corrupt: what it lacks. */
+  damaged?: string;
 }
 
 interface ImagesFile {
-  images: Record<string, { target: Descriptor; created: string }>;
+  images: Record<string, { target: Descriptor; created: string; damaged?: string }>;
 }
 
 const imagesFile: RecordKind<ImagesFile> = {
@@ -52,9 +54,17 @@ export class ImageStore {
     checkDigest(rec.target.digest);
     // Compared as written: a descriptor equal but for key order only costs the write.
     const current = await this.get(rec.name);
-    if (current !== undefined && JSON.stringify(current.target) === JSON.stringify(rec.target)) return;
+    if (current !== undefined && !current.damaged && JSON.stringify(current.target) === JSON.stringify(rec.target)) return;
     await updateRecordFile(this.root, this.file, imagesFile, (data) => {
       data.images[rec.name] = { target: rec.target, created: rec.created };
+    });
+  }
+
+  /** Marks a name's image as damaged (it stays; a put of a new target clears the mark). */
+  async markDamaged(name: string, reason: string): Promise<void> {
+    await updateRecordFile(this.root, this.file, imagesFile, (data) => {
+      const rec = data.images[name];
+      if (rec) rec.damaged = reason;
     });
   }
 

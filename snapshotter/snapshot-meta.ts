@@ -75,6 +75,11 @@ export class SnapshotMeta {
     this.metaDir = path.join(dir, 'meta');
   }
 
+  /** Reads one record file's text; throws CorruptRecordError naming the file when it is not a record. */
+  parse(file: string, text: string): SnapshotRecord {
+    return parseRecord(file, text);
+  }
+
   /** A snapshot's own directory (holding `fs`, and `work` for overlay). */
   snapshotDir(id: string): string {
     return path.join(this.dir, id);

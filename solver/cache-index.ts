@@ -57,6 +57,11 @@ export class CacheIndex {
     return entry.results.map((snapshot) => ({ snapshot }));
   }
 
+  /** The keys whose results name a snapshot that is not among `committed` (they can only miss). */
+  deadKeys(committed: ReadonlySet<string>): string[] {
+    return Object.keys(this.entries).filter((key) => this.entries[key]!.results.some((snap) => snap !== null && !committed.has(snap)));
+  }
+
   /**
    * Drops the entries whose snapshots are gone (removed by a prune), which would only ever miss,
    * so the index does not keep growing with dead keys. Returns how many were dropped.

@@ -24,6 +24,7 @@ export const commands: CommandEntry[] = [
   { name: 'history', summary: 'Show the history of an image', load: async () => (await import('./history.js')).history },
   { name: 'inspect', summary: "Show an image's manifest and config", load: async () => (await import('./inspect.js')).inspect },
   { name: 'prune', summary: 'Remove unused blobs and snapshots', load: async () => (await import('./prune.js')).prune },
+  { name: 'store verify', summary: 'Check (and with --repair, mend) the whole store', load: async () => (await import('./store-verify.js')).storeVerify },
   { name: 'run', summary: 'Create and run a new container from an image', load: async () => (await import('./run.js')).runCommand },
   { name: 'ps', summary: 'List containers', load: async () => (await import('./ps.js')).ps },
   { name: 'logs', summary: 'Fetch the logs of a container', load: async () => (await import('./logs.js')).logs },

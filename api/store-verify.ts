@@ -1,0 +1,67 @@
+// `verifyStore()`: the whole store checked (fsck) — blobs, image records, snapshots, leases, the
+// build cache and layer indexes, leftovers of killed processes — and, with `repair`, mended: what
+// nothing valid refers to is removed, damaged images are marked, never deleted. Meant for a store
+// no build is using: a build in progress can show as a snapshot being made.
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { openSnapshotter } from '../snapshotter/open-snapshotter.js';
+import type { Store } from '../snapshotter/store.js';
+import { verifyBlobs, verifyImages, verifyLeases, verifyLeftovers, verifySnapshots, type StoreProblem } from '../snapshotter/verify.js';
+import { CacheIndex } from '../solver/cache-index.js';
+import { LayerIndex } from '../exporter/layer-index.js';
+
+export type { StoreProblem, ProblemArea } from '../snapshotter/verify.js';
+
+export interface VerifyResult {
+  /** Blobs re-hashed. */
+  blobs: number;
+  problems: StoreProblem[];
+  /** With `repair`: the problems repaired (the rest need the user: see each problem). */
+  repaired: number;
+}
+
+export async function verifyStore(store: Store, opts: { repair?: boolean } = {}): Promise<VerifyResult> {
+  // Leftovers first: opening the snapshots (below, to repair) clears dead mounts by itself.
+  const problems: StoreProblem[] = [...(await verifyLeftovers(store.root)), ...(await verifyLeases(store))];
+  const blobs = await verifyBlobs(store);
+  problems.push(...blobs.problems, ...(await verifyImages(store, blobs.corrupt)));
+  const snapshots = await verifySnapshots(store.root);
+  problems.push(...snapshots.problems);
+
+  const cache = await CacheIndex.open(store.root);
+  const dead = cache.deadKeys(snapshots.committed);
+  const hasSnapshots = await stat(path.join(store.root, 'snapshots')).then(() => true, () => false);
+  if (dead.length > 0) {
+    problems.push({
+      area: 'cache',
+      subject: path.join(store.root, 'cache', 'index.json'),
+      problem: `${dead.length} build cache record(s) name snapshots that are gone or damaged`,
+      repair: { what: 'dropped', run: async () => void (await cache.forgetMissing(await openSnapshotter(store.root))) },
+    });
+  }
+  const layers = await LayerIndex.open(store.root);
+  const unbacked = await layers.missingBlobs(async (d) => !blobs.corrupt.has(d) && (await store.content.has(d)));
+  if (unbacked.length > 0) {
+    problems.push({
+      area: 'cache',
+      subject: path.join(store.root, 'cache', 'layers.json'),
+      problem: `${unbacked.length} layer record(s) name blobs that are missing or corrupt`,
+      repair: { what: 'dropped', run: () => layers.forget(unbacked) },
+    });
+  }
+
+  let repaired = 0;
+  if (opts.repair) {
+    // Blobs and snapshots first, so the records dropped after them see the store as it now is.
+    for (const p of problems) {
+      if (!p.repair) continue;
+      await p.repair.run();
+      repaired++;
+    }
+    if (hasSnapshots) {
+      await openSnapshotter(store.root, { log: () => undefined });
+      repaired += problems.filter((p) => p.area === 'mount').length;
+    }
+  }
+  return { blobs: blobs.checked, problems, repaired };
+}
