@@ -50,6 +50,29 @@ export function parseVolume(value: string, cwd: string): ContainerMount {
   return { type: 'bind', source: path.resolve(cwd, src), target: dst, readonly: mode === 'ro' };
 }
 
+/** What `--security-opt` values ask for; kiln applies no seccomp filter yet, so only `unconfined` is honest. */
+export interface SecurityOptions {
+  noNewPrivileges: boolean;
+}
+
+/** `--security-opt no-new-privileges[=true|false]` and `seccomp=unconfined`, as docker reads them. */
+export function parseSecurityOpts(values: readonly string[]): SecurityOptions {
+  let noNewPrivileges = false;
+  for (const value of values) {
+    const [key = '', setting] = value.split(/[=:](.*)/s, 2);
+    if (key === 'no-new-privileges') {
+      if (setting === undefined || setting === 'true') noNewPrivileges = true;
+      else if (setting === 'false') noNewPrivileges = false;
+      else throw new InvalidRunFlagError('--security-opt', value, 'no-new-privileges takes true or false');
+    } else if (key === 'seccomp') {
+      if (setting !== 'unconfined') throw new InvalidRunFlagError('--security-opt', value, 'kiln applies no seccomp profile yet: only seccomp=unconfined (what it runs with) is accepted');
+    } else {
+      throw new InvalidRunFlagError('--security-opt', value, 'kiln knows no-new-privileges[=true|false] and seccomp=unconfined');
+    }
+  }
+  return { noNewPrivileges };
+}
+
 /** `--tmpfs DST[:opts]` with mount(8)-style options (`size=64m,mode=1777`). */
 export function parseTmpfs(value: string): ContainerMount {
   const colon = value.indexOf(':');

@@ -76,7 +76,7 @@ export async function writeBundle(spec: ContainerSpec, dir: string): Promise<voi
       env: prepared.env,
       cwd: spec.cwd,
       capabilities: { bounding: caps, effective: caps, permitted: caps },
-      noNewPrivileges: true,
+      noNewPrivileges: spec.noNewPrivileges ?? false,
     },
     root: { path: path.resolve(spec.rootfs), readonly: false },
     hostname: prepared.hostname,

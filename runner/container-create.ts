@@ -31,6 +31,8 @@ export interface CreateOptions {
   stdin: boolean;
   /** `--init`: a minimal init as PID 1 runs the command. */
   init: boolean;
+  /** `--security-opt no-new-privileges`; off when unset. */
+  noNewPrivileges?: boolean;
   runtime: ContainerRuntime;
   autoRemove: boolean;
 }
@@ -58,6 +60,7 @@ export async function createContainer(store: Store, snapshotter: Snapshotter, op
     tty: opts.tty,
     stdin: opts.stdin,
     ...(opts.init ? { init: true } : {}),
+    ...(opts.noNewPrivileges ? { noNewPrivileges: true } : {}),
     etcFiles: 'run',
   };
   // Every mistake in the flags is reported before anything is recorded.

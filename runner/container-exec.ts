@@ -63,7 +63,8 @@ export async function execInContainer(rec: ContainerRecord, opts: ExecOptions, i
       gid: user.gid,
       groups: user.groups,
       capabilities: DEFAULT_CAPABILITIES,
-      noNewPrivileges: true,
+      // As docker exec: the container's own setting.
+      noNewPrivileges: rec.config.spec.noNewPrivileges ?? false,
       tty: opts.tty,
       ...(terminal ? { consoleSize: terminal.size } : {}),
     },

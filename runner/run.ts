@@ -82,7 +82,7 @@ export async function runContainer(spec: ContainerSpec, io: RunIO = {}): Promise
         gid: prepared.user.gid,
         groups: prepared.user.groups,
         capabilities: DEFAULT_CAPABILITIES,
-        noNewPrivileges: true,
+        noNewPrivileges: spec.noNewPrivileges ?? false,
         tty: spec.tty ?? false,
         ...(spec.tty && io.terminal ? { consoleSize: io.terminal.size } : {}),
       },

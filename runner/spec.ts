@@ -60,6 +60,11 @@ export interface ContainerSpec {
    */
   init?: boolean;
   /**
+   * `--security-opt no-new-privileges`: the process and its children cannot gain privileges (a
+   * setuid `su` or `sudo` stays the user). Off when unset, as under docker and in BuildKit's RUN.
+   */
+  noNewPrivileges?: boolean;
+  /**
    * The /etc files mounted over the image's: `build` as BuildKit does for a RUN step (/etc/hosts
    * and /etc/resolv.conf, read-only; /etc/hostname stays the image's own, so a step may change it),
    * `run` as `docker run` does (those two and /etc/hostname, writable). `build` when unset.

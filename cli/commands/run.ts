@@ -4,7 +4,7 @@ import type { Command, CliIO } from '../command.js';
 import { InvalidRunFlagError, UsageError, exiting125OnError } from '../errors.js';
 import { parseLeadingFlags } from '../leading-flags.js';
 import { openSnapshots, openStore, rootUsage, snapshotterUsage } from '../store-flags.js';
-import { envEntry, parseBytes, parseEnvFile, parseNumber, parseTmpfs, parseVolume } from '../run-flags.js';
+import { envEntry, parseBytes, parseEnvFile, parseNumber, parseSecurityOpts, parseTmpfs, parseVolume } from '../run-flags.js';
 import { callerTerminal, enterRawMode } from '../terminal.js';
 import { VALID_NAME } from '../../api/containers.js';
 import { runContainer, type ContainerLimits, type RunOptions } from '../../api/container-run.js';
@@ -30,6 +30,7 @@ Options:
       --pids-limit N     Limit the number of processes (-1 for unlimited)
       --rm               Remove the container when it exits
       --runtime R        kiln (default, kiln's own helper) or runc
+      --security-opt O   no-new-privileges[=true|false] (default false), seccomp=unconfined
       --tmpfs DST[:OPT]  Mount a tmpfs
   -t, --tty              Allocate a pseudo-TTY
   -u, --user USER        name|uid[:group|gid]
@@ -58,6 +59,7 @@ const options = {
   'pids-limit': { type: 'string' },
   rm: { type: 'boolean' },
   runtime: { type: 'string' },
+  'security-opt': { type: 'string', multiple: true },
   tmpfs: { type: 'string', multiple: true },
   tty: { type: 'boolean', short: 't' },
   user: { type: 'string', short: 'u' },
@@ -127,6 +129,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     tty: v.tty ?? false,
     stdin: v.interactive ?? false,
     init: v.init ?? false,
+    ...parseSecurityOpts(v['security-opt'] ?? []),
     runtime,
     autoRemove: v.rm ?? false,
   };

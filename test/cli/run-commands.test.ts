@@ -205,6 +205,8 @@ test('bad input: one line each, status 125, nothing left behind', { skip }, asyn
     [['run', '--rm', '-v', 'nope', 'busybox', 'true'], /^error: -v "nope": expected SRC:DST/],
     [['run', '--rm', '--memory', '1000000000000t', 'busybox', 'true'], /^error: cgroup limits: .*EINVAL/],
     [['run', '-d', '--memory', '1000000000000t', 'busybox', 'true'], /^error: cgroup limits: .*EINVAL/],
+    [['run', '--rm', '--security-opt', 'seccomp=/profile.json', 'busybox', 'true'], /^error: --security-opt "seccomp=\/profile.json": kiln applies no seccomp profile yet/],
+    [['run', '--rm', '--security-opt', 'apparmor=x', 'busybox', 'true'], /^error: --security-opt "apparmor=x": kiln knows no-new-privileges/],
   ];
   for (const [args, message] of cases) {
     const r = await kiln(...args);

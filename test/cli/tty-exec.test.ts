@@ -133,7 +133,7 @@ test('kiln run -it --init under tmux: the command holds the terminal, so ^C reac
 });
 
 test("kiln exec: a pts with -t, the container's cgroups, capabilities and no_new_privs", { skip }, async () => {
-  assert.equal((await kiln('run', '-d', '--name', 'target', 'busybox', 'sh', '-c', 'while true; do sleep 0.2; done')).code, 0);
+  assert.equal((await kiln('run', '-d', '--name', 'target', '--security-opt', 'no-new-privileges', 'busybox', 'sh', '-c', 'while true; do sleep 0.2; done')).code, 0);
   const id = await idOf('target');
   const shown = underScript(20, 90, ['exec', '-t', 'target', 'sh', '-c', 'tty; stty size']);
   assert.match(shown, /^\/dev\/pts\/\d+\n20 90\n$/);
@@ -149,7 +149,7 @@ test("kiln exec: a pts with -t, the container's cgroups, capabilities and no_new
   const status = (await kiln('exec', '-u', 'nobody', 'target', 'grep', '-E', '^(CapEff|CapBnd|NoNewPrivs)', '/proc/self/status')).stdout.toString();
   assert.match(status, /^CapEff:\s+0{16}$/m, 'a non-root user holds no capability');
   assert.match(status, /^CapBnd:\s+00000000a80425fb$/m, "Docker's default set bounds it");
-  assert.match(status, /^NoNewPrivs:\s+1$/m);
+  assert.match(status, /^NoNewPrivs:\s+1$/m, "exec keeps the container's --security-opt no-new-privileges");
   const rootStatus = (await kiln('exec', 'target', 'grep', '^CapEff', '/proc/self/status')).stdout.toString();
   assert.match(rootStatus, /^CapEff:\s+00000000a80425fb$/m);
   assert.equal((await kiln('exec', 'target', 'nosuchcmd')).code, 127);

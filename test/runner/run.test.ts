@@ -202,13 +202,19 @@ describe('runContainer', { skip: busyboxMissing }, () => {
     assert.match(out.stdout, /^procsys-ro$/m);
     // /proc/timer_list is masked by /dev/null: empty, where the host's lists its timers.
     assert.match(out.stdout, /^0$/m);
-    // Docker's default capability set, none inheritable, no ambient, no_new_privs on.
+    // Docker's default capability set, none inheritable, no ambient, no_new_privs off (as docker and BuildKit's RUN).
     assert.match(out.stdout, /^CapInh:\t0000000000000000$/m);
     assert.match(out.stdout, /^CapPrm:\t00000000a80425fb$/m);
     assert.match(out.stdout, /^CapEff:\t00000000a80425fb$/m);
     assert.match(out.stdout, /^CapBnd:\t00000000a80425fb$/m);
     assert.match(out.stdout, /^CapAmb:\t0000000000000000$/m);
-    assert.match(out.stdout, /^NoNewPrivs:\t1$/m);
+    assert.match(out.stdout, /^NoNewPrivs:\t0$/m);
+  });
+
+  it('sets no_new_privs only when asked (--security-opt no-new-privileges)', async () => {
+    await fresh();
+    const on = await sh('grep ^NoNewPrivs /proc/self/status', { noNewPrivileges: true });
+    assert.equal(on.stdout, 'NoNewPrivs:\t1\n', on.stderr);
   });
 
   it('with an overlay upper, writes land in the upper only and two containers do not share them', async () => {
