@@ -50,14 +50,16 @@ export function parseVolume(value: string, cwd: string): ContainerMount {
   return { type: 'bind', source: path.resolve(cwd, src), target: dst, readonly: mode === 'ro' };
 }
 
-/** What `--security-opt` values ask for; kiln applies no seccomp filter yet, so only `unconfined` is honest. */
+/** What `--security-opt` values ask for. */
 export interface SecurityOptions {
   noNewPrivileges: boolean;
+  seccomp: 'default' | 'unconfined';
 }
 
-/** `--security-opt no-new-privileges[=true|false]` and `seccomp=unconfined`, as docker reads them. */
+/** `--security-opt no-new-privileges[=true|false]` and `seccomp=unconfined`, as docker reads them (`:` for `=` too). */
 export function parseSecurityOpts(values: readonly string[]): SecurityOptions {
   let noNewPrivileges = false;
+  let seccomp: SecurityOptions['seccomp'] = 'default';
   for (const value of values) {
     const [key = '', setting] = value.split(/[=:](.*)/s, 2);
     if (key === 'no-new-privileges') {
@@ -65,12 +67,13 @@ export function parseSecurityOpts(values: readonly string[]): SecurityOptions {
       else if (setting === 'false') noNewPrivileges = false;
       else throw new InvalidRunFlagError('--security-opt', value, 'no-new-privileges takes true or false');
     } else if (key === 'seccomp') {
-      if (setting !== 'unconfined') throw new InvalidRunFlagError('--security-opt', value, 'kiln applies no seccomp profile yet: only seccomp=unconfined (what it runs with) is accepted');
+      if (setting !== 'unconfined') throw new InvalidRunFlagError('--security-opt', value, "kiln runs Docker's default seccomp filter or none: profile files are not supported yet; use seccomp=unconfined for none");
+      seccomp = 'unconfined';
     } else {
       throw new InvalidRunFlagError('--security-opt', value, 'kiln knows no-new-privileges[=true|false] and seccomp=unconfined');
     }
   }
-  return { noNewPrivileges };
+  return { noNewPrivileges, seccomp };
 }
 
 /** `--tmpfs DST[:opts]` with mount(8)-style options (`size=64m,mode=1777`). */

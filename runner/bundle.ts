@@ -8,7 +8,7 @@ import { checkLimits } from './cgroups.js';
 import { InvalidContainerSpecError } from './errors.js';
 import { helperPath } from './helper-path.js';
 import { prepareContainer } from './prepare.js';
-import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './security.js';
+import { DEFAULT_CAPABILITIES, DEFAULT_SECCOMP, MASKED_PATHS, READONLY_PATHS, ociSeccomp } from './security.js';
 import type { ContainerLimits, ContainerMount, ContainerSpec } from './spec.js';
 
 interface OciMount {
@@ -87,6 +87,7 @@ export async function writeBundle(spec: ContainerSpec, dir: string): Promise<voi
       resources: resources(spec.limits),
       maskedPaths: MASKED_PATHS,
       readonlyPaths: READONLY_PATHS,
+      ...(spec.seccomp !== 'unconfined' ? { seccomp: ociSeccomp(DEFAULT_SECCOMP) } : {}),
     },
   };
   await writeFile(path.join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');

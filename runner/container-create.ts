@@ -33,6 +33,8 @@ export interface CreateOptions {
   init: boolean;
   /** `--security-opt no-new-privileges`; off when unset. */
   noNewPrivileges?: boolean;
+  /** `--security-opt seccomp=unconfined`; Docker's default filter when unset. */
+  seccomp?: 'default' | 'unconfined';
   runtime: ContainerRuntime;
   autoRemove: boolean;
 }
@@ -61,6 +63,7 @@ export async function createContainer(store: Store, snapshotter: Snapshotter, op
     stdin: opts.stdin,
     ...(opts.init ? { init: true } : {}),
     ...(opts.noNewPrivileges ? { noNewPrivileges: true } : {}),
+    ...(opts.seccomp ? { seccomp: opts.seccomp } : {}),
     etcFiles: 'run',
   };
   // Every mistake in the flags is reported before anything is recorded.

@@ -11,7 +11,7 @@ import type { ContainerRecord } from './containers.js';
 import { ContainerSetupError, ContainerStateError } from './errors.js';
 import { helperPath } from './helper-path.js';
 import { runHelper, type HelperReport } from './run.js';
-import { DEFAULT_CAPABILITIES, DEFAULT_PATH } from './security.js';
+import { DEFAULT_CAPABILITIES, DEFAULT_PATH, DEFAULT_SECCOMP } from './security.js';
 import type { CallerTerminal } from './tty.js';
 import { parseGroup, parsePasswd, resolveUser } from './user.js';
 
@@ -65,6 +65,7 @@ export async function execInContainer(rec: ContainerRecord, opts: ExecOptions, i
       capabilities: DEFAULT_CAPABILITIES,
       // As docker exec: the container's own setting.
       noNewPrivileges: rec.config.spec.noNewPrivileges ?? false,
+      ...(rec.config.spec.seccomp !== 'unconfined' ? { seccomp: DEFAULT_SECCOMP } : {}),
       tty: opts.tty,
       ...(terminal ? { consoleSize: terminal.size } : {}),
     },

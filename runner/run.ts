@@ -12,7 +12,7 @@ import { ContainerCgroup } from './cgroups.js';
 import { ContainerSetupError, InvalidContainerSpecError } from './errors.js';
 import { helperPath } from './helper-path.js';
 import { prepareContainer } from './prepare.js';
-import { DEFAULT_CAPABILITIES, MASKED_PATHS, READONLY_PATHS } from './security.js';
+import { DEFAULT_CAPABILITIES, DEFAULT_SECCOMP, MASKED_PATHS, READONLY_PATHS } from './security.js';
 import type { ContainerSpec, RunResult } from './spec.js';
 import { resizeCommand, type CallerTerminal } from './tty.js';
 
@@ -83,6 +83,7 @@ export async function runContainer(spec: ContainerSpec, io: RunIO = {}): Promise
         groups: prepared.user.groups,
         capabilities: DEFAULT_CAPABILITIES,
         noNewPrivileges: spec.noNewPrivileges ?? false,
+        ...(spec.seccomp !== 'unconfined' ? { seccomp: DEFAULT_SECCOMP } : {}),
         tty: spec.tty ?? false,
         ...(spec.tty && io.terminal ? { consoleSize: io.terminal.size } : {}),
       },

@@ -1,5 +1,5 @@
 // What a container may do by default, as Docker decides it: the capability set, the /proc and /sys
-// paths hidden or made read-only. Shared by the helper's spec and the OCI bundle.
+// paths hidden or made read-only, the seccomp filter. Shared by the helper's spec and the OCI bundle.
 
 export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_CHOWN',
@@ -33,6 +33,55 @@ export const MASKED_PATHS: readonly string[] = [
 ];
 
 export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/**
+ * The syscalls Docker's default seccomp profile keeps from a container with Docker's default
+ * capabilities (docs.docker.com "Seccomp security profiles": kernel modules, keyrings, mounts and
+ * namespaces, clock and swap changes, NUMA policy, kexec, reboot, obsolete calls), written as what
+ * is refused rather than what is allowed. clone3 gets ENOSYS so libc falls back to clone, whose
+ * namespace flags the filter can see; the profile refuses those too.
+ */
+export interface SeccompPolicy {
+  errno: readonly string[];
+  enosys: readonly string[];
+  /** clone refused (EPERM) when any of these flags is set. */
+  cloneDeniedFlags: number;
+}
+
+export const DEFAULT_SECCOMP: SeccompPolicy = {
+  errno: [
+    '_sysctl', 'acct', 'add_key', 'bpf', 'clock_adjtime', 'clock_adjtime64', 'clock_settime', 'clock_settime64', 'create_module',
+    'delete_module', 'finit_module', 'fsconfig', 'fsmount', 'fsopen', 'fspick', 'get_kernel_syms', 'get_mempolicy', 'init_module',
+    'ioperm', 'iopl', 'kexec_file_load', 'kexec_load', 'keyctl', 'lookup_dcookie', 'mbind', 'mount', 'move_mount', 'move_pages',
+    'name_to_handle_at', 'nfsservctl', 'open_by_handle_at', 'open_tree', 'perf_event_open', 'pivot_root', 'query_module', 'quotactl',
+    'reboot', 'request_key', 'set_mempolicy', 'setns', 'settimeofday', 'stime', 'swapoff', 'swapon', 'sysfs', 'umount', 'umount2',
+    'unshare', 'uselib', 'userfaultfd', 'ustat', 'vm86', 'vm86old',
+  ],
+  enosys: ['clone3'],
+  // CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET
+  cloneDeniedFlags: 0x7e020000,
+};
+
+function flagBits(flags: number): number[] {
+  const bits: number[] = [];
+  for (let bit = 1; bit !== 0 && bit <= flags; bit = (bit << 1) >>> 0) if ((flags & bit) !== 0) bits.push(bit);
+  return bits;
+}
+
+/** The policy as runc reads it (config.json's linux.seccomp): allow by default, the refused calls listed. */
+export function ociSeccomp(policy: SeccompPolicy): object {
+  const errno = (names: readonly string[], errnoRet: number) => ({ names, action: 'SCMP_ACT_ERRNO', errnoRet });
+  return {
+    defaultAction: 'SCMP_ACT_ALLOW',
+    architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+    syscalls: [
+      errno(policy.errno, 1),
+      errno(policy.enosys, 38),
+      // One rule per flag: a rule's conditions all have to hold, and any one flag refuses the call.
+      ...flagBits(policy.cloneDeniedFlags).map((bit) => ({ ...errno(['clone'], 1), args: [{ index: 0, value: bit, valueTwo: bit, op: 'SCMP_CMP_MASKED_EQ' }] })),
+    ],
+  };
+}
 
 /** Docker's PATH for images that set none. */
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

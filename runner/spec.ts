@@ -64,6 +64,8 @@ export interface ContainerSpec {
    * setuid `su` or `sudo` stays the user). Off when unset, as under docker and in BuildKit's RUN.
    */
   noNewPrivileges?: boolean;
+  /** Docker's default seccomp filter (`default`, when unset) or none (`--security-opt seccomp=unconfined`). */
+  seccomp?: 'default' | 'unconfined';
   /**
    * The /etc files mounted over the image's: `build` as BuildKit does for a RUN step (/etc/hosts
    * and /etc/resolv.conf, read-only; /etc/hostname stays the image's own, so a step may change it),

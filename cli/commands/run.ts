@@ -30,7 +30,8 @@ Options:
       --pids-limit N     Limit the number of processes (-1 for unlimited)
       --rm               Remove the container when it exits
       --runtime R        kiln (default, kiln's own helper) or runc
-      --security-opt O   no-new-privileges[=true|false] (default false), seccomp=unconfined
+      --security-opt O   no-new-privileges[=true|false] (default false); seccomp=unconfined
+                         (default: Docker's default seccomp filter)
       --tmpfs DST[:OPT]  Mount a tmpfs
   -t, --tty              Allocate a pseudo-TTY
   -u, --user USER        name|uid[:group|gid]

@@ -205,7 +205,7 @@ test('bad input: one line each, status 125, nothing left behind', { skip }, asyn
     [['run', '--rm', '-v', 'nope', 'busybox', 'true'], /^error: -v "nope": expected SRC:DST/],
     [['run', '--rm', '--memory', '1000000000000t', 'busybox', 'true'], /^error: cgroup limits: .*EINVAL/],
     [['run', '-d', '--memory', '1000000000000t', 'busybox', 'true'], /^error: cgroup limits: .*EINVAL/],
-    [['run', '--rm', '--security-opt', 'seccomp=/profile.json', 'busybox', 'true'], /^error: --security-opt "seccomp=\/profile.json": kiln applies no seccomp profile yet/],
+    [['run', '--rm', '--security-opt', 'seccomp=/profile.json', 'busybox', 'true'], /^error: --security-opt "seccomp=\/profile.json": kiln runs Docker.s default seccomp filter or none/],
     [['run', '--rm', '--security-opt', 'apparmor=x', 'busybox', 'true'], /^error: --security-opt "apparmor=x": kiln knows no-new-privileges/],
   ];
   for (const [args, message] of cases) {
@@ -231,4 +231,14 @@ test('stdin reaches the container only with -i, as with docker run', { skip }, a
   assert.equal(out(without), 'read 0\n', 'without -i the command reads an empty stdin');
   const withI = await run('-i', 'busybox', 'sh', '-c', 'cat; echo "read $?"');
   assert.equal(out(withI), 'piped in\nread 0\n');
+});
+
+test("seccomp: Docker's default filter (a user namespace is refused) unless --security-opt seccomp=unconfined, under either runtime", { skip }, async () => {
+  const probe = 'grep ^Seccomp: /proc/self/status; unshare -U true 2>/dev/null && echo userns-allowed || echo userns-refused';
+  for (const runtime of hasRunc ? ['kiln', 'runc'] : ['kiln']) {
+    const filtered = await kiln('run', '--rm', '--runtime', runtime, 'busybox', 'sh', '-c', probe);
+    assert.equal(out(filtered), 'Seccomp:\t2\nuserns-refused\n', `${runtime}: ${filtered.stderr}`);
+    const open = await kiln('run', '--rm', '--runtime', runtime, '--security-opt', 'seccomp=unconfined', 'busybox', 'sh', '-c', probe);
+    assert.equal(out(open), 'Seccomp:\t0\nuserns-allowed\n', `${runtime}: ${open.stderr}`);
+  }
 });

@@ -18,6 +18,7 @@ mod pty;
 mod relay;
 mod report;
 mod rootfs;
+mod seccomp;
 mod spec;
 mod supervise;
 

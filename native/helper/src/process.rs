@@ -1,5 +1,5 @@
 //! The container's process, from the end of the container's setup to execve: session and terminal,
-//! user and groups, capabilities, no_new_privs, working directory, and the executable looked up in
+//! seccomp, user and groups, capabilities, no_new_privs, working directory, and the executable looked up in
 //! the container's PATH.
 
 use crate::caps;
@@ -57,6 +57,10 @@ pub fn prepare(spec: &Process) -> Result<(), String> {
     setsid().map_err(|e| format!("setsid: {e}"))?;
     if spec.tty && unsafe { libc::ioctl(0, libc::TIOCSCTTY, 0) } < 0 {
         return Err(format!("making the pty the controlling terminal: {}", std::io::Error::last_os_error()));
+    }
+    // Before the capabilities go: without no_new_privs, installing a filter needs CAP_SYS_ADMIN.
+    if let Some(policy) = &spec.seccomp {
+        crate::seccomp::install(policy)?;
     }
     let keep = caps::mask(&spec.capabilities)?;
     caps::limit_bounding(keep)?;

@@ -55,11 +55,23 @@ pub struct Process {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub no_new_privileges: bool,
+    /// The seccomp filter to run under; none (unconfined) when absent.
+    pub seccomp: Option<SeccompPolicy>,
     /// A pty from the container's own devpts as the process's stdio.
     #[serde(default)]
     pub tty: bool,
     /// The pty's first size, the caller's terminal's; 24x80 when unset.
     pub console_size: Option<ConsoleSize>,
+}
+
+/// Syscalls refused, by name: with EPERM, with ENOSYS (so libc falls back, as for clone3), and
+/// clone with any of these flags (new namespaces) refused with EPERM.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SeccompPolicy {
+    pub errno: Vec<String>,
+    pub enosys: Vec<String>,
+    pub clone_denied_flags: u32,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
