@@ -94,6 +94,23 @@ test('on a disk left full, reading commands work, run says why it cannot, and pr
   assert.equal(ran.stdout.toString(), 'room again\n', ran.stderr);
 });
 
+test('a COPY that fills the disk fails naming the step and the device', async () => {
+  // The context's snapshot fits; the COPY of it into the image, as much again, does not.
+  const big = path.join(ctx, 'big.bin');
+  await writeFile(big, Buffer.alloc(36 << 20, 1));
+  try {
+    const r = await build('copyfull', 'FROM kiln.local/busybox\nCOPY big.bin /big.bin\n');
+    assert.equal(r.code, 1);
+    const line = lastLine(r.stderr);
+    assert.match(line, /^error: \[2\/2\] COPY big\.bin \/big\.bin \(\S*copyfull\.Dockerfile:2\): no space left on the device holding the store .* while running this step; free space there/);
+    assert.ok(line.includes(`(tmpfs at ${mnt})`), line);
+    assert.doesNotMatch(r.stderr, /internal error|    at /);
+  } finally {
+    await rm(big);
+    assert.equal((await runKiln(['prune', '--root', root])).code, 0);
+  }
+});
+
 test('an export that does not fit fails naming the device, with no partial blob', async () => {
   // Random bytes do not compress: the layer needs as much space again as the step wrote.
   const r = await build('noexport', 'FROM kiln.local/busybox\nRUN head -c 36000000 /dev/urandom >/r\n');
