@@ -76,7 +76,7 @@ export function buildOutputs(specs: readonly string[], tags: readonly string[], 
 export class PullNotSupportedError extends UserError {
   readonly code = 'KILN_PULL_UNSUPPORTED';
   constructor(readonly refs: string[]) {
-    super(`--pull: kiln cannot pull images from registries yet (this build would pull ${refs.join(', ')}); drop --pull to build from the images in the store (kiln import, kiln load)`);
+    super(`--pull: kiln cannot pull images from registries yet (this build would pull ${refs.join(', ')})`, { hint: `drop --pull to build from the images in the store (kiln import, kiln load)` });
     this.name = 'PullNotSupportedError';
   }
 }

@@ -23,7 +23,7 @@ export class InvalidPlatformError extends UserError {
     /** What is wrong with it. */
     readonly reason: string,
   ) {
-    super(`invalid platform ${JSON.stringify(spec)}: ${reason}; use os/arch[/variant], e.g. linux/amd64 or linux/arm/v7`);
+    super(`invalid platform ${JSON.stringify(spec)}: ${reason}`, { hint: `use os/arch[/variant], e.g. linux/amd64 or linux/arm/v7` });
     this.name = 'InvalidPlatformError';
   }
 }

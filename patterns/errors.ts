@@ -4,7 +4,7 @@ import { UserError } from '../errors/kiln-error.js';
 export class PatternError extends UserError {
   readonly code = 'KILN_PATTERN';
   constructor(readonly pattern: string, why: string) {
-    super(`invalid pattern ${JSON.stringify(pattern)}: ${why}; fix or escape it with \\`);
+    super(`invalid pattern ${JSON.stringify(pattern)}: ${why}`, { hint: `fix or escape it with \\` });
     this.name = 'PatternError';
   }
 }

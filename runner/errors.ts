@@ -15,7 +15,7 @@ export class InvalidContainerSpecError extends UserError {
 export class UnknownUserError extends UserError {
   readonly code = 'KILN_RUN_UNKNOWN_USER';
   constructor(readonly user: string, detail: string) {
-    super(`user ${JSON.stringify(user)}: ${detail}; use a name from the image's /etc/passwd or a numeric uid[:gid]`);
+    super(`user ${JSON.stringify(user)}: ${detail}`, { hint: `use a name from the image's /etc/passwd or a numeric uid[:gid]` });
     this.name = 'UnknownUserError';
   }
 }
@@ -51,7 +51,7 @@ export class CgroupError extends UserError {
 export class NoCommandError extends UserError {
   readonly code = 'KILN_RUN_NO_COMMAND';
   constructor(readonly image: string) {
-    super(`no command specified: image ${image} has no ENTRYPOINT or CMD; give the command after the image name`);
+    super(`no command specified: image ${image} has no ENTRYPOINT or CMD`, { hint: `give the command after the image name` });
     this.name = 'NoCommandError';
   }
 }
@@ -69,7 +69,7 @@ export class InvalidRunFlagError extends UserError {
 export class ContainerNotFoundError extends UserError {
   readonly code = 'KILN_CONTAINER_NOT_FOUND';
   constructor(readonly ref: string, root: string) {
-    super(`no such container: ${ref} (in ${root}); 'kiln ps -a' lists them`);
+    super(`no such container: ${ref} (in ${root})`, { hint: `'kiln ps -a' lists them` });
     this.name = 'ContainerNotFoundError';
   }
 }
@@ -78,7 +78,7 @@ export class ContainerNotFoundError extends UserError {
 export class AmbiguousContainerError extends UserError {
   readonly code = 'KILN_CONTAINER_AMBIGUOUS';
   constructor(readonly ref: string, ids: string[]) {
-    super(`container id prefix ${ref} matches ${ids.length} containers (${ids.join(', ')}); give more of the id or the name`);
+    super(`container id prefix ${ref} matches ${ids.length} containers (${ids.join(', ')})`, { hint: `give more of the id or the name` });
     this.name = 'AmbiguousContainerError';
   }
 }
@@ -87,7 +87,7 @@ export class AmbiguousContainerError extends UserError {
 export class ContainerNameInUseError extends UserError {
   readonly code = 'KILN_CONTAINER_NAME_IN_USE';
   constructor(readonly containerName: string, readonly id: string) {
-    super(`the container name "${containerName}" is already in use by container ${id.slice(0, 12)}; remove it ('kiln rm ${containerName}') or choose another --name`);
+    super(`the container name "${containerName}" is already in use by container ${id.slice(0, 12)}`, { hint: `remove it ('kiln rm ${containerName}') or choose another --name` });
     this.name = 'ContainerNameInUseError';
   }
 }
@@ -114,7 +114,7 @@ export class RuntimeError extends UserError {
 export class UnknownSignalError extends UserError {
   readonly code = 'KILN_UNKNOWN_SIGNAL';
   constructor(readonly signal: string) {
-    super(`unknown signal "${signal}"; use a name such as SIGTERM, TERM or KILL, or a number`);
+    super(`unknown signal "${signal}"`, { hint: `use a name such as SIGTERM, TERM or KILL, or a number` });
     this.name = 'UnknownSignalError';
   }
 }

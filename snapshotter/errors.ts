@@ -14,7 +14,7 @@ export class BlobNotFoundError extends UserError {
 export class DigestMismatchError extends UserError {
   readonly code = 'KILN_DIGEST_MISMATCH';
   constructor(readonly expected: string, readonly actual: string, detail = '') {
-    super(`content does not match ${expected}: got ${actual}${detail}; the source is corrupt or truncated, fetch it again`);
+    super(`content does not match ${expected}: got ${actual}${detail}`, { hint: `the source is corrupt or truncated, fetch it again` });
     this.name = 'DigestMismatchError';
   }
 }
@@ -40,7 +40,7 @@ export class ImageNotFoundError extends UserError {
 export class AmbiguousImageError extends UserError {
   readonly code = 'KILN_IMAGE_AMBIGUOUS';
   constructor(readonly ref: string, readonly ids: string[]) {
-    super(`image ID "${ref}" is ambiguous: it matches ${ids.length} images (${ids.join(', ')}); give more digits`);
+    super(`image ID "${ref}" is ambiguous: it matches ${ids.length} images (${ids.join(', ')})`, { hint: `give more digits` });
     this.name = 'AmbiguousImageError';
   }
 }
@@ -49,7 +49,7 @@ export class AmbiguousImageError extends UserError {
 export class ImageConflictError extends UserError {
   readonly code = 'KILN_IMAGE_CONFLICT';
   constructor(readonly ref: string, readonly names: string[]) {
-    super(`unable to remove image "${ref}": it is tagged as ${names.join(', ')}; remove those names, or use -f to untag all`);
+    super(`unable to remove image "${ref}": it is tagged as ${names.join(', ')}`, { hint: `remove those names, or use -f to untag all` });
     this.name = 'ImageConflictError';
   }
 }
@@ -69,8 +69,8 @@ export class LockTimeoutError extends UserError {
   readonly code = 'KILN_LOCK_TIMEOUT';
   constructor(readonly file: string, readonly pid: string, timeoutMs: number) {
     super(
-      `timed out after ${Math.round(timeoutMs / 1000)}s waiting for the lock ${file}, held by ${pid ? `pid ${pid}` : 'another process'}; ` +
-        `wait for that kiln command to finish, or stop it`,
+      `timed out after ${Math.round(timeoutMs / 1000)}s waiting for the lock ${file}, held by ${pid ? `pid ${pid}` : 'another process'}`,
+      { hint: 'wait for that kiln command to finish, or stop it' },
     );
     this.name = 'LockTimeoutError';
   }
@@ -88,7 +88,7 @@ export class LeaseNotFoundError extends UserError {
 export class StoreAccessError extends UserError {
   readonly code = 'KILN_STORE_ACCESS';
   constructor(readonly root: string, reason: string) {
-    super(`cannot use the store at ${root}: ${reason}; pass --root DIR or set KILN_ROOT to a writable directory`);
+    super(`cannot use the store at ${root}: ${reason}`, { hint: `pass --root DIR or set KILN_ROOT to a writable directory` });
     this.name = 'StoreAccessError';
   }
 }
@@ -97,7 +97,7 @@ export class StoreAccessError extends UserError {
 export class CorruptRecordError extends UserError {
   readonly code = 'KILN_STORE_CORRUPT';
   constructor(readonly file: string, reason: string) {
-    super(`${file} is corrupt (${reason}); restore it from a backup or delete it (its records are lost)`);
+    super(`${file} is corrupt (${reason})`, { hint: `restore it from a backup or delete it (its records are lost)` });
     this.name = 'CorruptRecordError';
   }
 }
@@ -130,7 +130,7 @@ export class SnapshotKindError extends UserError {
 export class SnapshotHasChildrenError extends UserError {
   readonly code = 'KILN_SNAPSHOT_HAS_CHILDREN';
   constructor(readonly key: string, readonly children: string[]) {
-    super(`snapshot "${key}" cannot be removed: ${children.length} snapshot(s) build on it (${children.join(', ')}); remove them first`);
+    super(`snapshot "${key}" cannot be removed: ${children.length} snapshot(s) build on it (${children.join(', ')})`, { hint: `remove them first` });
     this.name = 'SnapshotHasChildrenError';
   }
 }
@@ -168,9 +168,8 @@ export class DiskFullError extends UserError {
   readonly code = 'KILN_DISK_FULL';
   constructor(readonly root: string, device: { mountPoint: string; fsType: string }, what: string, cause?: unknown) {
     super(
-      `no space left on the device holding the store ${root} (${device.fsType} at ${device.mountPoint}) while ${what}; ` +
-        `free space there ('kiln prune' removes the build cache and unused blobs) and try again`,
-      { cause },
+      `no space left on the device holding the store ${root} (${device.fsType} at ${device.mountPoint}) while ${what}`,
+      { hint: `free space there ('kiln prune' removes the build cache and unused blobs) and try again`, cause },
     );
     this.name = 'DiskFullError';
   }

@@ -41,12 +41,13 @@ export class SolveError extends UserError {
   readonly step: FailedStep;
   override readonly detail: string;
   constructor(step: FailedStep, cause: KilnError) {
-    const reason = cause.message;
+    // The cause's hint stays a hint of this error too, for library callers; the line reads the same.
+    const reason = cause.hint === undefined ? cause.message : cause.message.slice(0, -`; ${cause.hint}`.length);
     const where = step.location ? ` (${step.location})` : '';
     // Executors often name the step themselves; saying it twice reads as a different step.
     const named = [`${step.name}: `, `${shorten(step.name)}: `].find((p) => reason.startsWith(p));
     const what = named !== undefined ? reason.slice(named.length) : reason;
-    super(`${shorten(step.name)}${where}: ${what}`, { cause });
+    super(`${shorten(step.name)}${where}: ${what}`, cause.hint === undefined ? { cause } : { cause, hint: cause.hint });
     this.name = 'SolveError';
     this.step = step;
     this.detail = outputBlock(step) + (step.source ? sourceExcerpt(step.source) : '');

@@ -6,7 +6,7 @@ import { UserError } from '../../errors/kiln-error.js';
 export class UnsupportedOpError extends UserError {
   readonly code = 'KILN_UNSUPPORTED_OP';
   constructor(what: string, hint: string) {
-    super(`${what} is not supported by kiln yet; ${hint}`);
+    super(`${what} is not supported by kiln yet`, { hint });
     this.name = 'UnsupportedOpError';
   }
 }
@@ -40,7 +40,7 @@ export class FileActionError extends UserError {
 export class UnknownOwnerError extends UserError {
   readonly code = 'KILN_UNKNOWN_OWNER';
   constructor(step: string, kind: 'user' | 'group', name: string, file: string) {
-    super(`${step}: unable to find ${kind} ${name}: no matching entries in ${file} of the destination; use a numeric id or create the ${kind} first`);
+    super(`${step}: unable to find ${kind} ${name}: no matching entries in ${file} of the destination`, { hint: `use a numeric id or create the ${kind} first` });
     this.name = 'UnknownOwnerError';
   }
 }
@@ -73,7 +73,7 @@ export class ProcessFailedError extends UserError {
 export class SecretMissingError extends UserError {
   readonly code = 'KILN_SECRET_MISSING';
   constructor(step: string, id: string) {
-    super(`${step}: secret "${id}" was not provided; pass it with --secret id=${id},src=FILE (or mark the mount required=false)`);
+    super(`${step}: secret "${id}" was not provided`, { hint: `pass it with --secret id=${id},src=FILE (or mark the mount required=false)` });
     this.name = 'SecretMissingError';
   }
 }
@@ -90,7 +90,7 @@ export class HttpSourceError extends UserError {
 export class HttpChecksumMismatchError extends UserError {
   readonly code = 'KILN_HTTP_CHECKSUM';
   constructor(step: string, readonly url: string, readonly expected: string, readonly actual: string) {
-    super(`${step}: the content of ${url} does not match --checksum: expected ${expected}, got ${actual}; fix the checksum or the URL`);
+    super(`${step}: the content of ${url} does not match --checksum: expected ${expected}, got ${actual}`, { hint: `fix the checksum or the URL` });
     this.name = 'HttpChecksumMismatchError';
   }
 }

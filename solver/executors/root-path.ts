@@ -10,7 +10,7 @@ const MAX_LINKS = 40;
 export class SymlinkLoopError extends UserError {
   readonly code = 'KILN_SYMLINK_LOOP';
   constructor(p: string) {
-    super(`too many levels of symbolic links resolving ${p} inside the image; fix the links`);
+    super(`too many levels of symbolic links resolving ${p} inside the image`, { hint: `fix the links` });
     this.name = 'SymlinkLoopError';
   }
 }
