@@ -15,7 +15,7 @@ import { resolveOwner, type Owner } from './file-owner.js';
 import { timestampSeconds } from './file-time.js';
 import { isWithin, resolveInRoot } from './root-path.js';
 import { selectEntries, type Filters } from './tree-select.js';
-import { errnoOf } from '../../errors/os-error.js';
+import { asCopyFailure } from './copy-failure.js';
 import { hasWildcard, matchComponent } from '../../patterns/glob.js';
 
 export interface CopyRoots {
@@ -176,12 +176,6 @@ function copiedMeta(apply: Apply, isDir: boolean, e: StatLike): Pick<CopyPlanOp,
 }
 
 /**
- * Errnos of a copy that the Dockerfile's own paths cause (a destination in the way, a name too
- * long, a link loop); any other OS error (ENOSPC, EIO) is the machine's and goes on as it is.
- */
-const LAYOUT_ERRNOS = new Set(['EEXIST', 'EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'ENAMETOOLONG', 'ELOOP']);
-
-/**
  * The writes are done natively (on all cores for many entries). The plan's refusals (an entry of
  * the other kind in the way, without `replace`) and layout errnos are the step's error; anything
  * else (a full disk, a bad plan: a bug) is not the user's and is not turned into one.
@@ -190,15 +184,9 @@ async function runPlan(roots: CopyRoots, ops: CopyPlanOp[], replace: boolean): P
   try {
     await native.applyCopyPlan({ root: roots.destRoot, ops, replace });
   } catch (err) {
-    throw isUsersCopyError(err) ? new CopyError(roots.step, err.message) : err;
+    // The addon's own refusals come as GenericFailure with no errno; its argument checks are bugs.
+    throw asCopyFailure(roots.step, err, (e, errno) => errno === undefined && (e as { code?: unknown }).code === 'GenericFailure');
   }
-}
-
-function isUsersCopyError(err: unknown): err is Error {
-  // The addon's own refusals come as GenericFailure with no errno; its argument checks are bugs.
-  const errno = errnoOf(err);
-  if (errno !== undefined) return LAYOUT_ERRNOS.has(errno);
-  return err instanceof Error && (err as { code?: unknown }).code === 'GenericFailure';
 }
 
 /**
