@@ -6,7 +6,7 @@
 export interface KilnErrorOptions {
   /** What to do about it; appended to the message after `; `, and kept apart for library callers. */
   hint?: string;
-  /** The error this one explains (a Node or native error), for `--debug` and library callers. */
+  /** The error this one explains (a Node or native error), kept for library callers and debugging. */
   cause?: unknown;
 }
 
