@@ -5,7 +5,6 @@ import { formatPlatform } from '../oci/platform.js';
 import { ImageNotFoundError } from '../snapshotter/errors.js';
 import { resolveImage } from '../snapshotter/image-read.js';
 import type { Store } from '../snapshotter/store.js';
-import { SourceImageMissingError } from '../solver/executors/errors.js';
 
 export function storeResolver(store: Store): ImageResolver {
   const resolved = new Map<string, ReturnType<ImageResolver>>();
@@ -14,7 +13,7 @@ export function storeResolver(store: Store): ImageResolver {
       const img = await resolveImage(store, ref, platform);
       return { ref: `${img.name.replace(/@sha256:[a-f0-9]{64}$/, '')}@${img.record.target.digest}`, config: img.config };
     } catch (err) {
-      if (err instanceof ImageNotFoundError) throw new SourceImageMissingError(ref, store.root, 'no image record by that name or digest');
+      if (err instanceof ImageNotFoundError) throw new ImageNotFoundError(ref, store.root, 'no image record by that name or digest');
       throw err;
     }
   };

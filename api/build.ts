@@ -18,6 +18,7 @@ import { hostPlatform } from '../oci/platform.js';
 import { storeResolver } from './base-images.js';
 import { compileBuild } from './compile.js';
 import { sourceImages } from './llb-input.js';
+import { UserError } from '../errors/kiln-error.js';
 
 export type { OutputSpec };
 
@@ -72,11 +73,10 @@ export function buildOutputs(specs: readonly string[], tags: readonly string[], 
 }
 
 /** A FROM image kiln would have to pull; kiln has no registry client yet. */
-export class PullNotSupportedError extends Error {
+export class PullNotSupportedError extends UserError {
   readonly code = 'KILN_PULL_UNSUPPORTED';
-  readonly userFacing = true;
   constructor(readonly refs: string[]) {
-    super(`--pull: kiln cannot pull images from registries yet (this build would pull ${refs.join(', ')}); drop --pull to build from the images in the store (kiln import, kiln load)`);
+    super(`--pull: kiln cannot pull images from registries yet (this build would pull ${refs.join(', ')})`, { hint: `drop --pull to build from the images in the store (kiln import, kiln load)` });
     this.name = 'PullNotSupportedError';
   }
 }

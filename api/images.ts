@@ -2,6 +2,7 @@
 // names normalised as Docker does, image IDs (config digests), the host's platform of an index.
 import { familiarName, formatReference, parseReference, InvalidReferenceError } from '../oci/reference.js';
 import { hostPlatform } from '../oci/platform.js';
+import { isUserError } from '../errors/kiln-error.js';
 import { ImageConflictError } from '../snapshotter/errors.js';
 import { readRecord, resolveImage, type ResolvedImage } from '../snapshotter/image-read.js';
 import type { ImageRecord } from '../snapshotter/images.js';
@@ -21,10 +22,6 @@ export interface ImageSummary {
   size?: number;
 }
 
-function isUserFacing(err: unknown): boolean {
-  return (err as { userFacing?: unknown } | null)?.userFacing === true;
-}
-
 async function summary(store: Store, rec: ImageRecord): Promise<ImageSummary> {
   const ref = parseReference(rec.name);
   const base = {
@@ -42,7 +39,7 @@ async function summary(store: Store, rec: ImageRecord): Promise<ImageSummary> {
     };
   } catch (err) {
     // An image missing blobs or the host's platform is still listed, so it can be found and removed.
-    if (!isUserFacing(err)) throw err;
+    if (!isUserError(err)) throw err;
     return { ...base, id: rec.target.digest };
   }
 }

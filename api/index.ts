@@ -5,6 +5,8 @@ export { build, buildOutputs, PullNotSupportedError, type BuildOptions, type Bui
 export { compileBuild, definitionBytes, definitionJson, type CompileOptions, type CompiledBuild } from './compile.js';
 export { readSecrets } from './secrets.js';
 export { OptionError } from './errors.js';
+// Every error kiln throws on purpose: branch on `code`; `userFacing` tells a user's mistake from a bug.
+export { KilnError, UserError, isUserError, type KilnErrorOptions } from '../errors/kiln-error.js';
 export { listImages, tagImage, removeImage, resolveImage, shortName, type ImageSummary, type ResolvedImage } from './images.js';
 export { prune, type PruneResult } from './prune.js';
 export * from './archives.js';

@@ -1,13 +1,13 @@
 // Turns errors into what a user reads: one clear line for mistakes they can fix, a stack for bugs.
 //
-// Rooms throw their own typed errors; any error carrying `userFacing === true` and a `code` is a
-// user's mistake or an environment problem and is printed as its message alone.
+// Rooms throw their own typed errors; a KilnError that is `userFacing` is a user's mistake or an
+// environment problem and is printed as its message alone. Anything else is a bug.
 
 import type { CliIO } from './command.js';
+import { UserError, isUserError } from '../errors/kiln-error.js';
 
-export class UsageError extends Error {
+export class UsageError extends UserError {
   readonly code = 'KILN_USAGE';
-  readonly userFacing = true;
   constructor(message: string, readonly usage?: string) {
     super(message);
     this.name = 'UsageError';
@@ -15,25 +15,12 @@ export class UsageError extends Error {
 }
 
 /** A `kiln run`/`exec` flag value kiln cannot read (`-v`, `--tmpfs`, `-e`, `--env-file`, `--name`…). */
-export class InvalidRunFlagError extends Error {
+export class InvalidRunFlagError extends UserError {
   readonly code = 'KILN_RUN_INVALID_FLAG';
-  readonly userFacing = true;
   constructor(readonly flag: string, readonly value: string, reason: string) {
     super(`${flag} ${JSON.stringify(value)}: ${reason}`);
     this.name = 'InvalidRunFlagError';
   }
-}
-
-interface UserFacing {
-  code: string;
-  message: string;
-  userFacing: true;
-  /** Printed above the message, as is (a failed build step's output and Dockerfile lines). */
-  detail?: string;
-}
-
-export function isUserFacing(err: unknown): err is UserFacing {
-  return err instanceof Error && (err as Partial<UserFacing>).userFacing === true;
 }
 
 /** Node's own parse errors for flags (util.parseArgs) are user mistakes too. */
@@ -44,7 +31,7 @@ function isArgError(err: unknown): err is Error & { code: string } {
 
 export function renderError(err: unknown): string {
   if (err instanceof UsageError) return `error: ${err.message}${err.usage ? `\n\n${err.usage}` : ''}\n`;
-  if (isUserFacing(err)) return `${typeof err.detail === 'string' ? err.detail : ''}error: ${err.message}\n`;
+  if (isUserError(err)) return `${err.detail ?? ''}error: ${err.message}\n`;
   if (isArgError(err)) return `error: ${err.message}\n`;
   const stack = err instanceof Error ? err.stack ?? String(err) : String(err);
   return `internal error (a bug in kiln; please report it):\n${stack}\n`;

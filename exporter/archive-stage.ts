@@ -7,6 +7,7 @@ import path from 'node:path';
 import tar from 'tar-stream';
 import { ArchiveDigestError, ArchiveFormatError } from './errors.js';
 import { Digester } from '../oci/digest.js';
+import { isUserError } from '../errors/kiln-error.js';
 
 export interface StagedFile {
   /** Where the bytes are on disk now. */
@@ -108,7 +109,7 @@ export async function stageArchive(src: NodeJS.ReadableStream, tempPath: () => s
     }
   } catch (err) {
     await Promise.all(created.map((f) => rm(f, { force: true })));
-    if ((err as { userFacing?: boolean }).userFacing) throw err;
+    if (isUserError(err)) throw err;
     // File system trouble (ENOSPC, EACCES) is not the archive's fault; tar and zlib errors are.
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && !code.startsWith('Z_')) throw err;

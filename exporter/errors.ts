@@ -1,13 +1,9 @@
 // The errors a user can cause while importing, loading, saving or diffing images: a bad archive,
 // a corrupted blob, a malformed `--change`. Each has a stable `code` and prints as one line.
-
-abstract class ExporterError extends Error {
-  abstract readonly code: string;
-  readonly userFacing = true;
-}
+import { UserError } from '../errors/kiln-error.js';
 
 /** The archive is not a tar kiln can read, or its metadata (index.json, manifest.json) is malformed. */
-export class ArchiveFormatError extends ExporterError {
+export class ArchiveFormatError extends UserError {
   readonly code = 'KILN_ARCHIVE_FORMAT';
   constructor(readonly source: string, detail: string) {
     super(`${source}: ${detail}`);
@@ -16,7 +12,7 @@ export class ArchiveFormatError extends ExporterError {
 }
 
 /** A blob inside an archive does not hash to the digest it is named or referenced by. */
-export class ArchiveDigestError extends ExporterError {
+export class ArchiveDigestError extends UserError {
   readonly code = 'KILN_ARCHIVE_DIGEST';
   constructor(readonly source: string, readonly digest: string, problem: string, what = 'blob') {
     super(`${source}: ${what} ${digest} is corrupt (${problem}); nothing was loaded — re-create or re-download the archive`);
@@ -25,7 +21,7 @@ export class ArchiveDigestError extends ExporterError {
 }
 
 /** An archive refers to a blob it does not contain. */
-export class ArchiveMissingBlobError extends ExporterError {
+export class ArchiveMissingBlobError extends UserError {
   readonly code = 'KILN_ARCHIVE_BLOB_MISSING';
   constructor(readonly source: string, readonly digest: string, referrer: string) {
     super(`${source}: ${referrer} refers to ${digest}, which the archive does not contain; nothing was loaded`);
@@ -34,7 +30,7 @@ export class ArchiveMissingBlobError extends ExporterError {
 }
 
 /** The rootfs given to `kiln import` is not a (gzip-compressed) tar archive. */
-export class ImportSourceError extends ExporterError {
+export class ImportSourceError extends UserError {
   readonly code = 'KILN_IMPORT_SOURCE';
   constructor(readonly source: string, detail: string) {
     super(`${source}: ${detail}`);
@@ -43,7 +39,7 @@ export class ImportSourceError extends ExporterError {
 }
 
 /** A `kiln build --output` value kiln cannot honour: unknown type or key, missing dest, a clash. */
-export class OutputSpecError extends ExporterError {
+export class OutputSpecError extends UserError {
   readonly code = 'KILN_OUTPUT_SPEC';
   constructor(readonly spec: string, detail: string) {
     super(`--output ${spec}: ${detail}`);

@@ -10,6 +10,7 @@ import { readDockerArchive } from './docker-archive.js';
 import { ArchiveFormatError } from './errors.js';
 import type { LoadPlan } from './load-plan.js';
 import { readOciLayout } from './oci-layout.js';
+import { isUserError } from '../errors/kiln-error.js';
 
 export interface LoadedImage {
   /** Fully-qualified names recorded for the image; empty when the archive names none. */
@@ -44,7 +45,8 @@ export async function loadArchive(
         try {
           return normalizeName(n);
         } catch (err) {
-          throw new ArchiveFormatError(source, `image name "${n}" is not a valid reference (${(err as Error).message})`);
+          if (!isUserError(err)) throw err;
+          throw new ArchiveFormatError(source, `image name "${n}" is not a valid reference (${err.message})`);
         }
       }),
       id: img.id,

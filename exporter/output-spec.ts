@@ -2,6 +2,7 @@
 // into typed outputs; parsing only, so it is tested on plain strings.
 import path from 'node:path';
 import { OutputSpecError } from './errors.js';
+import { isUserError } from '../errors/kiln-error.js';
 
 /** Image names are full references (`docker.io/library/app:latest`) once resolved against -t. */
 export type OutputSpec =
@@ -108,7 +109,8 @@ export function parseOutputSpec(spec: string, ctx: OutputContext): OutputSpec {
     try {
       return ctx.normalize(n);
     } catch (err) {
-      throw new OutputSpecError(spec, (err as Error).message);
+      if (!isUserError(err)) throw err;
+      throw new OutputSpecError(spec, err.message);
     }
   });
   if (type === 'image') {

@@ -10,6 +10,7 @@ import type { Stage } from './stages.js';
 import { parseTriggers } from './dockerfile.js';
 import type { CompileContext } from './compile-context.js';
 import { DockerfileError } from './errors.js';
+import { isUserError } from '../errors/kiln-error.js';
 import { assignEnv, envPairs, Expander, type StageState } from './stage-state.js';
 import { PROXY_ARGS, platformArgs } from './buildargs.js';
 import { cloneConfig, emptyConfig, scratchConfig, withDefaultPath } from './image-config.js';
@@ -143,7 +144,8 @@ class Compiler implements CompileContext {
     try {
       return formatReference(parseReference(ref));
     } catch (err) {
-      return this.fail(at, (err as Error).message);
+      if (!isUserError(err)) throw err;
+      return this.fail(at, err.message);
     }
   }
 
@@ -197,7 +199,8 @@ class Compiler implements CompileContext {
       try {
         platform = parsePlatform(spec);
       } catch (err) {
-        this.fail(from.range, `FROM --platform: ${(err as Error).message}`);
+        if (!isUserError(err)) throw err;
+        this.fail(from.range, `FROM --platform: ${err.message}`);
       }
     }
     const base = await this.baseOf(stage, platform);

@@ -6,10 +6,10 @@ import path from 'node:path';
 import { cleanPath } from '../patterns/clean-path.js';
 import { PatternMatcher } from '../patterns/matcher.js';
 import { PatternError } from '../patterns/errors.js';
+import { UserError } from '../errors/kiln-error.js';
 
-export class DockerignoreError extends Error {
+export class DockerignoreError extends UserError {
   readonly code = 'KILN_DOCKERIGNORE';
-  readonly userFacing = true;
   constructor(message: string) {
     super(message);
     this.name = 'DockerignoreError';

@@ -1,5 +1,6 @@
 // The error a user gets for a Dockerfile kiln cannot read: where (file:line), what is wrong, what to do.
 // Callers branch on `code`, never on the message. Also the other user errors of the frontend's inputs.
+import { UserError } from '../errors/kiln-error.js';
 
 export const DockerfileErrorCode = {
   /** Any other problem found while reading or compiling the Dockerfile. */
@@ -24,8 +25,7 @@ export const DockerfileErrorCode = {
 
 export type DockerfileErrorCodeValue = (typeof DockerfileErrorCode)[keyof typeof DockerfileErrorCode];
 
-export class DockerfileError extends Error {
-  readonly userFacing = true;
+export class DockerfileError extends UserError {
   /**
    * @param line 1-based line the problem is on; 0 when it concerns the whole file.
    * @param what what is wrong and, where it helps, what to do; without the location prefix.
@@ -42,9 +42,8 @@ export class DockerfileError extends Error {
 }
 
 /** A build input that cannot be used: a missing context folder or an unreadable Dockerfile. */
-export class BuildInputError extends Error {
+export class BuildInputError extends UserError {
   readonly code = 'KILN_BUILD_INPUT';
-  readonly userFacing = true;
   constructor(message: string) {
     super(message);
     this.name = 'BuildInputError';
@@ -52,9 +51,8 @@ export class BuildInputError extends Error {
 }
 
 /** A malformed `--build-arg`. */
-export class BuildArgError extends Error {
+export class BuildArgError extends UserError {
   readonly code = 'KILN_BUILD_ARG';
-  readonly userFacing = true;
   constructor(message: string) {
     super(message);
     this.name = 'BuildArgError';
@@ -62,8 +60,7 @@ export class BuildArgError extends Error {
 }
 
 /** A `kiln import --change` value is not one of the instructions import accepts, or is malformed. */
-export class ImportChangeError extends Error {
-  readonly userFacing = true;
+export class ImportChangeError extends UserError {
   readonly code = 'KILN_IMPORT_CHANGE';
   constructor(readonly change: string, detail: string) {
     super(`--change '${change}': ${detail}`);

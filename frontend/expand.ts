@@ -1,5 +1,6 @@
 // Docker's shell-word processing for Dockerfile instructions: quote removal, escapes, `$VAR` /
 // `${VAR…}` expansion and whitespace word splitting, behaving as BuildKit's shell lexer does.
+import { UserError } from '../errors/kiln-error.js';
 
 export type EnvLookup = (name: string) => string | undefined;
 
@@ -19,16 +20,15 @@ export interface ShellLexerOptions {
   literalQuotes?: boolean;
 }
 
-export class ExpansionError extends Error {
+export class ExpansionError extends UserError {
   readonly code = 'KILN_DOCKERFILE_EXPAND';
-  readonly userFacing = true;
   constructor(
     /** The word as written in the Dockerfile. */
     readonly word: string,
     /** What is wrong, without the word (callers add file:line in front). */
-    readonly detail: string,
+    readonly reason: string,
   ) {
-    super(`failed to expand ${JSON.stringify(word)}: ${detail}`);
+    super(`failed to expand ${JSON.stringify(word)}: ${reason}`);
     this.name = 'ExpansionError';
   }
 }

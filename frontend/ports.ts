@@ -1,8 +1,12 @@
 // EXPOSE port specs as Docker reads them: `80`, `80/tcp`, `53/udp`, `8000-8002/sctp`.
+import { UserError } from '../errors/kiln-error.js';
 
-export class PortSpecError extends Error {
+/** A spec EXPOSE cannot read; the dispatcher reports it at the instruction's line. */
+export class PortSpecError extends UserError {
+  readonly code = 'KILN_PORT_SPEC';
   constructor(readonly spec: string, reason: string) {
     super(`invalid port '${spec}': ${reason}`);
+    this.name = 'PortSpecError';
   }
 }
 

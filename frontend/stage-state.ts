@@ -6,6 +6,7 @@ import type { SourceRange } from './instructions.js';
 import type { Stage } from './stages.js';
 import { ShellLexer, type EnvLookup } from './expand.js';
 import { DockerfileError } from './errors.js';
+import { isUserError } from '../errors/kiln-error.js';
 
 export interface StageState {
   stage: Stage;
@@ -68,12 +69,13 @@ export class Expander {
     return this.guard(at, () => this.lexer.processWords(text, env).values);
   }
 
+  /** A user's bad word (an ExpansionError) gets the instruction's line; anything else is a bug and goes on as it is. */
   private guard<T>(at: SourceRange, fn: () => T): T {
     try {
       return fn();
     } catch (err) {
-      if (err instanceof DockerfileError) throw err;
-      throw new DockerfileError(this.file, at.startLine, (err as Error).message);
+      if (err instanceof DockerfileError || !isUserError(err)) throw err;
+      throw new DockerfileError(this.file, at.startLine, err.message);
     }
   }
 }

@@ -1,9 +1,10 @@
 // The one error of the pattern room: a pattern Go's filepath.Match (or Docker's `**`) rejects.
-export class PatternError extends Error {
+import { UserError } from '../errors/kiln-error.js';
+
+export class PatternError extends UserError {
   readonly code = 'KILN_PATTERN';
-  readonly userFacing = true;
   constructor(readonly pattern: string, why: string) {
-    super(`invalid pattern ${JSON.stringify(pattern)}: ${why}; fix or escape it with \\`);
+    super(`invalid pattern ${JSON.stringify(pattern)}: ${why}`, { hint: `fix or escape it with \\` });
     this.name = 'PatternError';
   }
 }

@@ -6,6 +6,7 @@
 import { fork } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import path from 'node:path';
+import { KilnError, isUserError } from '../errors/kiln-error.js';
 import { PACKAGE_DIR } from '../native/package-dir.js';
 import { openSnapshotter } from '../snapshotter/open-snapshotter.js';
 import { Store } from '../snapshotter/store.js';
@@ -15,7 +16,7 @@ import { superviseContainer } from './supervise.js';
 type StartMessage = { type: 'started' } | { type: 'failed'; message: string; code?: string; userFacing: boolean };
 
 /** A start failure the detached supervisor reported, with its original code. */
-class DetachedStartError extends Error {
+class DetachedStartError extends KilnError {
   constructor(
     message: string,
     readonly code: string,
@@ -59,9 +60,10 @@ async function supervise(root: string, id: string): Promise<void> {
     const snapshotter = await openSnapshotter(root);
     await superviseContainer(store, snapshotter, id, { onStarted: () => send({ type: 'started' }) });
   } catch (err) {
-    const e = err as Error & { code?: unknown; userFacing?: unknown };
-    send({ type: 'failed', message: e.message, ...(typeof e.code === 'string' ? { code: e.code } : {}), userFacing: e.userFacing === true });
-    if (e.userFacing !== true) process.stderr.write(`${e.stack ?? e.message}\n`);
+    const userFacing = isUserError(err);
+    const e = err as Error & { code?: unknown };
+    send({ type: 'failed', message: e.message, ...(typeof e.code === 'string' ? { code: e.code } : {}), userFacing });
+    if (!userFacing) process.stderr.write(`${e.stack ?? e.message}\n`);
     process.exitCode = 125;
   } finally {
     if (process.connected) process.disconnect();

@@ -1,10 +1,10 @@
 // Errors of the runner room a user or their environment can cause: each has a stable `code` and
-// `userFacing = true`, so the CLI prints its message as one line.
+// is a UserError, so the CLI prints its message as one line.
+import { UserError } from '../errors/kiln-error.js';
 
 /** A container spec that cannot run as given (bad path, bad limit, bad mount). */
-export class InvalidContainerSpecError extends Error {
+export class InvalidContainerSpecError extends UserError {
   readonly code = 'KILN_RUN_INVALID_SPEC';
-  readonly userFacing = true;
   constructor(readonly field: string, reason: string) {
     super(`invalid container spec: ${field}: ${reason}`);
     this.name = 'InvalidContainerSpecError';
@@ -12,19 +12,17 @@ export class InvalidContainerSpecError extends Error {
 }
 
 /** `--user`/`USER` naming a user or group the image's /etc/passwd or /etc/group does not have. */
-export class UnknownUserError extends Error {
+export class UnknownUserError extends UserError {
   readonly code = 'KILN_RUN_UNKNOWN_USER';
-  readonly userFacing = true;
   constructor(readonly user: string, detail: string) {
-    super(`user ${JSON.stringify(user)}: ${detail}; use a name from the image's /etc/passwd or a numeric uid[:gid]`);
+    super(`user ${JSON.stringify(user)}: ${detail}`, { hint: `use a name from the image's /etc/passwd or a numeric uid[:gid]` });
     this.name = 'UnknownUserError';
   }
 }
 
 /** The namespace helper binary is not built. */
-export class HelperMissingError extends Error {
+export class HelperMissingError extends UserError {
   readonly code = 'KILN_RUN_HELPER_MISSING';
-  readonly userFacing = true;
   constructor(readonly path: string) {
     super(`the container helper ${path} is missing: build it with \`npm run build:native\``);
     this.name = 'HelperMissingError';
@@ -32,9 +30,8 @@ export class HelperMissingError extends Error {
 }
 
 /** The helper could not set the container up (a mount, a namespace, a user switch failed). */
-export class ContainerSetupError extends Error {
+export class ContainerSetupError extends UserError {
   readonly code = 'KILN_RUN_SETUP';
-  readonly userFacing = true;
   constructor(readonly reason: string) {
     super(`could not start the container: ${reason}`);
     this.name = 'ContainerSetupError';
@@ -42,9 +39,8 @@ export class ContainerSetupError extends Error {
 }
 
 /** A resource limit the machine's cgroups cannot apply. */
-export class CgroupError extends Error {
+export class CgroupError extends UserError {
   readonly code = 'KILN_RUN_CGROUP';
-  readonly userFacing = true;
   constructor(detail: string) {
     super(`cgroup limits: ${detail}`);
     this.name = 'CgroupError';
@@ -52,49 +48,44 @@ export class CgroupError extends Error {
 }
 
 /** `kiln run` with neither a command nor an image ENTRYPOINT/CMD to fall back on. */
-export class NoCommandError extends Error {
+export class NoCommandError extends UserError {
   readonly code = 'KILN_RUN_NO_COMMAND';
-  readonly userFacing = true;
   constructor(readonly image: string) {
-    super(`no command specified: image ${image} has no ENTRYPOINT or CMD; give the command after the image name`);
+    super(`no command specified: image ${image} has no ENTRYPOINT or CMD`, { hint: `give the command after the image name` });
     this.name = 'NoCommandError';
   }
 }
 
 /** No container has that name, id or id prefix. */
-export class ContainerNotFoundError extends Error {
+export class ContainerNotFoundError extends UserError {
   readonly code = 'KILN_CONTAINER_NOT_FOUND';
-  readonly userFacing = true;
   constructor(readonly ref: string, root: string) {
-    super(`no such container: ${ref} (in ${root}); 'kiln ps -a' lists them`);
+    super(`no such container: ${ref} (in ${root})`, { hint: `'kiln ps -a' lists them` });
     this.name = 'ContainerNotFoundError';
   }
 }
 
 /** An id prefix that more than one container starts with. */
-export class AmbiguousContainerError extends Error {
+export class AmbiguousContainerError extends UserError {
   readonly code = 'KILN_CONTAINER_AMBIGUOUS';
-  readonly userFacing = true;
   constructor(readonly ref: string, ids: string[]) {
-    super(`container id prefix ${ref} matches ${ids.length} containers (${ids.join(', ')}); give more of the id or the name`);
+    super(`container id prefix ${ref} matches ${ids.length} containers (${ids.join(', ')})`, { hint: `give more of the id or the name` });
     this.name = 'AmbiguousContainerError';
   }
 }
 
 /** `--name` naming a container that exists. */
-export class ContainerNameInUseError extends Error {
+export class ContainerNameInUseError extends UserError {
   readonly code = 'KILN_CONTAINER_NAME_IN_USE';
-  readonly userFacing = true;
   constructor(readonly containerName: string, readonly id: string) {
-    super(`the container name "${containerName}" is already in use by container ${id.slice(0, 12)}; remove it ('kiln rm ${containerName}') or choose another --name`);
+    super(`the container name "${containerName}" is already in use by container ${id.slice(0, 12)}`, { hint: `remove it ('kiln rm ${containerName}') or choose another --name` });
     this.name = 'ContainerNameInUseError';
   }
 }
 
 /** An action that needs the container running (exec, kill) or stopped (rm without -f). */
-export class ContainerStateError extends Error {
+export class ContainerStateError extends UserError {
   readonly code = 'KILN_CONTAINER_STATE';
-  readonly userFacing = true;
   constructor(readonly ref: string, detail: string) {
     super(`container ${ref} ${detail}`);
     this.name = 'ContainerStateError';
@@ -102,9 +93,8 @@ export class ContainerStateError extends Error {
 }
 
 /** An OCI runtime (`--runtime=runc`) that is missing or failed before the container ran. */
-export class RuntimeError extends Error {
+export class RuntimeError extends UserError {
   readonly code = 'KILN_RUN_RUNTIME';
-  readonly userFacing = true;
   constructor(readonly runtime: string, detail: string) {
     super(`runtime ${runtime}: ${detail}`);
     this.name = 'RuntimeError';
@@ -112,11 +102,10 @@ export class RuntimeError extends Error {
 }
 
 /** `kill -s` naming no signal this machine has. */
-export class UnknownSignalError extends Error {
+export class UnknownSignalError extends UserError {
   readonly code = 'KILN_UNKNOWN_SIGNAL';
-  readonly userFacing = true;
   constructor(readonly signal: string) {
-    super(`unknown signal "${signal}"; use a name such as SIGTERM, TERM or KILL, or a number`);
+    super(`unknown signal "${signal}"`, { hint: `use a name such as SIGTERM, TERM or KILL, or a number` });
     this.name = 'UnknownSignalError';
   }
 }

@@ -8,6 +8,7 @@ import { asDiskFull, isNoSpace } from './disk-full.js';
 import type { ResolvedImage } from './image-read.js';
 import type { Snapshotter } from './snapshots.js';
 import type { Store } from './store.js';
+import { UserError } from '../errors/kiln-error.js';
 
 /** Label on a layer's snapshot: the blob it came from, so an exporter can reuse it instead of re-diffing. */
 export const LAYER_LABEL = 'kiln.layer';
@@ -19,9 +20,8 @@ export interface LayerLabel {
   mediaType: string;
 }
 
-export class LayerDiffIdMismatchError extends Error {
+export class LayerDiffIdMismatchError extends UserError {
   readonly code = 'KILN_LAYER_DIFFID_MISMATCH';
-  readonly userFacing = true;
   constructor(image: string, layer: string, expected: string, actual: string) {
     super(
       `image ${image}: layer ${layer} unpacks to ${actual} but the image config says ${expected}; ` +
@@ -32,9 +32,8 @@ export class LayerDiffIdMismatchError extends Error {
 }
 
 /** A layer holds an entry kiln will not write (outside the root, through a symlink, a broken hard link). */
-export class LayerRefusedError extends Error {
+export class LayerRefusedError extends UserError {
   readonly code = 'KILN_LAYER_REFUSED';
-  readonly userFacing = true;
   /** `entry "<path>": <why>`, the refusal without the layer that holds it. */
   readonly entry: string;
   constructor(image: string, detail: string) {

@@ -1,10 +1,10 @@
 // Errors of the solver core: a Definition it cannot schedule, and a build step that failed.
 import { shorten } from './shorten.js';
+import { UserError, type KilnError } from '../errors/kiln-error.js';
 
 /** The Definition's ops do not form a graph the solver can run (dangling input, cycle). */
-export class GraphError extends Error {
+export class GraphError extends UserError {
   readonly code = 'KILN_LLB_GRAPH';
-  readonly userFacing = true;
   constructor(message: string) {
     super(`invalid LLB: ${message}`);
     this.name = 'GraphError';
@@ -32,22 +32,22 @@ export interface FailedStep {
 }
 
 /**
- * A build step failed; the other steps were cancelled and the finished ones stay cached. The
+ * A build step failed through a user's error (never a bug of kiln's); the other steps were cancelled and the finished ones stay cached. The
  * message is one line: the step, its Dockerfile line and what went wrong. `detail` is the block
  * BuildKit prints above it: the step's last output, then its Dockerfile lines with a `>>>` marker.
  */
-export class SolveError extends Error {
+export class SolveError extends UserError {
   readonly code = 'KILN_BUILD_STEP';
-  readonly userFacing = true;
   readonly step: FailedStep;
-  readonly detail: string;
-  constructor(step: FailedStep, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+  override readonly detail: string;
+  constructor(step: FailedStep, cause: KilnError) {
+    // The cause's hint stays a hint of this error too, for library callers; the line reads the same.
+    const reason = cause.hint === undefined ? cause.message : cause.message.slice(0, -`; ${cause.hint}`.length);
     const where = step.location ? ` (${step.location})` : '';
     // Executors often name the step themselves; saying it twice reads as a different step.
     const named = [`${step.name}: `, `${shorten(step.name)}: `].find((p) => reason.startsWith(p));
     const what = named !== undefined ? reason.slice(named.length) : reason;
-    super(`${shorten(step.name)}${where}: ${what}`, { cause });
+    super(`${shorten(step.name)}${where}: ${what}`, cause.hint === undefined ? { cause } : { cause, hint: cause.hint });
     this.name = 'SolveError';
     this.step = step;
     this.detail = outputBlock(step) + (step.source ? sourceExcerpt(step.source) : '');
@@ -83,9 +83,8 @@ export function sourceExcerpt(src: StepSource): string {
 }
 
 /** The build was cancelled from outside (Ctrl-C) before it finished. */
-export class SolveCancelledError extends Error {
+export class SolveCancelledError extends UserError {
   readonly code = 'KILN_BUILD_CANCELLED';
-  readonly userFacing = true;
   constructor() {
     super('build cancelled; finished steps stay cached for the next build');
     this.name = 'SolveCancelledError';

@@ -12,6 +12,7 @@ import { SolveCancelledError, SolveError } from './errors.js';
 import { executorFor } from './executors/index.js';
 import { LeasedSnapshotter } from '../snapshotter/leased-snapshotter.js';
 import { asDiskFull } from '../snapshotter/disk-full.js';
+import { isUserError } from '../errors/kiln-error.js';
 
 export interface SolveOptions {
   /** How many vertices run at once (default: the machine's cores, at least 2). */
@@ -96,9 +97,13 @@ class Run {
     }
   }
 
+  /**
+   * The step's failure as the user reads it: only what a user caused (a typed user error, a full
+   * disk) becomes a SolveError naming the step; anything else is a bug and keeps its own stack.
+   */
   private report(f: Failure): Error {
     const error = asDiskFull(f.error, this.env.root, f.vertex ? 'running this step' : 'building');
-    if (!f.vertex) return error instanceof Error ? error : new Error(String(error));
+    if (!f.vertex || !isUserError(error)) return error instanceof Error ? error : new Error(String(error));
     const step = { name: f.vertex.name, digest: f.vertex.digest, output: this.tails.get(f.vertex)?.lines() ?? [] };
     return new SolveError({ ...step, ...(f.vertex.location ? { location: f.vertex.location } : {}), ...(f.vertex.source ? { source: f.vertex.source } : {}) }, error);
   }

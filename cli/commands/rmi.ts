@@ -2,7 +2,8 @@
 // held are freed by the next `kiln prune`.
 import { parseArgs } from 'node:util';
 import type { Command, CliIO } from '../command.js';
-import { UsageError, isUserFacing, renderError } from '../errors.js';
+import { UsageError, renderError } from '../errors.js';
+import { isUserError } from '../../errors/kiln-error.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 import { removeImage, shortName } from '../../api/index.js';
 
@@ -28,7 +29,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     try {
       for (const n of await removeImage(store, input, values.force === true)) io.stdout.write(`Untagged: ${shortName(n)}\n`);
     } catch (err) {
-      if (!isUserFacing(err)) throw err;
+      if (!isUserError(err)) throw err;
       io.stderr.write(renderError(err));
       failed = true;
     }

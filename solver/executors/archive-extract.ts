@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { readFileHead, sniffCompression, type Compression } from '../../native/archive-sniff.js';
 import { ArchiveEscapeError } from './errors.js';
+import { asCopyFailure } from './copy-failure.js';
 import { isWithin, resolveInRoot } from './root-path.js';
 import type { Owner } from './file-owner.js';
 
@@ -132,6 +133,10 @@ export async function extractArchive(file: string, compression: Compression, opt
     const failed = await feeding;
     if (failed instanceof Error) throw failed;
     for (const [dir, when] of dirTimes.reverse()) await lutimes(dir, when, when);
+  } catch (err) {
+    // tar-stream reports a broken archive (truncated, bad header) as a plain Error, and a hard
+    // link to an entry it lacks fails ENOENT: the user's file. A TypeError or RangeError is ours.
+    throw asCopyFailure(opts.step, err, (e, errno) => errno === 'ENOENT' || (errno === undefined && Object.getPrototypeOf(e) === Error.prototype));
   } finally {
     stream.destroy();
     child?.kill();

@@ -1,32 +1,17 @@
-// Errors a build step can raise that a user can fix: a missing base image or secret, a COPY
+// Errors a build step can raise that a user can fix: a missing secret, a COPY
 // source that does not exist, a RUN that failed. Each carries a stable `code`.
 import { shorten } from '../shorten.js';
+import { UserError } from '../../errors/kiln-error.js';
 
-abstract class ExecutorError extends Error {
-  abstract readonly code: string;
-  readonly userFacing = true;
-}
-
-export class SourceImageMissingError extends ExecutorError {
-  readonly code = 'KILN_SOURCE_IMAGE_MISSING';
-  constructor(readonly ref: string, root: string, reason: string) {
-    super(
-      `base image "${ref}" is not in the store at ${root} (${reason}); kiln does not pull during builds: ` +
-        `add it with 'kiln import ROOTFS.tar ${ref}' or 'kiln load -i IMAGE.tar'`,
-    );
-    this.name = 'SourceImageMissingError';
-  }
-}
-
-export class UnsupportedOpError extends ExecutorError {
+export class UnsupportedOpError extends UserError {
   readonly code = 'KILN_UNSUPPORTED_OP';
   constructor(what: string, hint: string) {
-    super(`${what} is not supported by kiln yet; ${hint}`);
+    super(`${what} is not supported by kiln yet`, { hint });
     this.name = 'UnsupportedOpError';
   }
 }
 
-export class LocalSourceError extends ExecutorError {
+export class LocalSourceError extends UserError {
   readonly code = 'KILN_LOCAL_SOURCE';
   constructor(message: string) {
     super(message);
@@ -35,7 +20,7 @@ export class LocalSourceError extends ExecutorError {
 }
 
 /** A COPY/ADD source that is missing or matches nothing, or a destination it cannot write. */
-export class CopyError extends ExecutorError {
+export class CopyError extends UserError {
   readonly code = 'KILN_COPY';
   constructor(step: string, message: string) {
     super(`${step}: ${message}`);
@@ -44,7 +29,7 @@ export class CopyError extends ExecutorError {
 }
 
 /** mkdir, mkfile, rm and symlink actions (WORKDIR, heredoc files, …) that cannot be carried out. */
-export class FileActionError extends ExecutorError {
+export class FileActionError extends UserError {
   readonly code = 'KILN_FILE_ACTION';
   constructor(step: string, message: string) {
     super(`${step}: ${message}`);
@@ -52,15 +37,15 @@ export class FileActionError extends ExecutorError {
   }
 }
 
-export class UnknownOwnerError extends ExecutorError {
+export class UnknownOwnerError extends UserError {
   readonly code = 'KILN_UNKNOWN_OWNER';
   constructor(step: string, kind: 'user' | 'group', name: string, file: string) {
-    super(`${step}: unable to find ${kind} ${name}: no matching entries in ${file} of the destination; use a numeric id or create the ${kind} first`);
+    super(`${step}: unable to find ${kind} ${name}: no matching entries in ${file} of the destination`, { hint: `use a numeric id or create the ${kind} first` });
     this.name = 'UnknownOwnerError';
   }
 }
 
-export class InvalidModeError extends ExecutorError {
+export class InvalidModeError extends UserError {
   readonly code = 'KILN_INVALID_MODE';
   constructor(step: string, mode: string) {
     super(`${step}: invalid --chmod value "${mode}": expected octal (0755) or symbolic (u+x,g-w,o=r)`);
@@ -68,7 +53,7 @@ export class InvalidModeError extends ExecutorError {
   }
 }
 
-export class ArchiveEscapeError extends ExecutorError {
+export class ArchiveEscapeError extends UserError {
   readonly code = 'KILN_ARCHIVE_ESCAPE';
   constructor(step: string, archive: string, entry: string) {
     super(`${step}: archive ${archive} has an entry "${entry}" that would land outside the destination; kiln refuses to extract it`);
@@ -76,7 +61,7 @@ export class ArchiveEscapeError extends ExecutorError {
   }
 }
 
-export class ProcessFailedError extends ExecutorError {
+export class ProcessFailedError extends UserError {
   readonly code = 'KILN_PROCESS_FAILED';
   constructor(step: string, readonly args: string[], readonly exitCode: number, signal?: string, oomKilled?: boolean) {
     const why = oomKilled ? ' (killed: out of memory)' : signal ? ` (killed by ${signal})` : '';
@@ -85,16 +70,16 @@ export class ProcessFailedError extends ExecutorError {
   }
 }
 
-export class SecretMissingError extends ExecutorError {
+export class SecretMissingError extends UserError {
   readonly code = 'KILN_SECRET_MISSING';
   constructor(step: string, id: string) {
-    super(`${step}: secret "${id}" was not provided; pass it with --secret id=${id},src=FILE (or mark the mount required=false)`);
+    super(`${step}: secret "${id}" was not provided`, { hint: `pass it with --secret id=${id},src=FILE (or mark the mount required=false)` });
     this.name = 'SecretMissingError';
   }
 }
 
 /** An ADD of a URL that cannot be fetched: unreachable host, an HTTP error status, a timeout. */
-export class HttpSourceError extends ExecutorError {
+export class HttpSourceError extends UserError {
   readonly code = 'KILN_HTTP_SOURCE';
   constructor(step: string, readonly url: string, what: string) {
     super(`${step}: cannot fetch ${url}: ${what}`);
@@ -102,10 +87,10 @@ export class HttpSourceError extends ExecutorError {
   }
 }
 
-export class HttpChecksumMismatchError extends ExecutorError {
+export class HttpChecksumMismatchError extends UserError {
   readonly code = 'KILN_HTTP_CHECKSUM';
   constructor(step: string, readonly url: string, readonly expected: string, readonly actual: string) {
-    super(`${step}: the content of ${url} does not match --checksum: expected ${expected}, got ${actual}; fix the checksum or the URL`);
+    super(`${step}: the content of ${url} does not match --checksum: expected ${expected}, got ${actual}`, { hint: `fix the checksum or the URL` });
     this.name = 'HttpChecksumMismatchError';
   }
 }

@@ -15,6 +15,7 @@ import { resolveOwner, type Owner } from './file-owner.js';
 import { timestampSeconds } from './file-time.js';
 import { isWithin, resolveInRoot } from './root-path.js';
 import { selectEntries, type Filters } from './tree-select.js';
+import { asCopyFailure } from './copy-failure.js';
 import { hasWildcard, matchComponent } from '../../patterns/glob.js';
 
 export interface CopyRoots {
@@ -174,12 +175,17 @@ function copiedMeta(apply: Apply, isDir: boolean, e: StatLike): Pick<CopyPlanOp,
   };
 }
 
-/** The writes are done natively (on all cores for many entries); conflicts come back as the step's error. */
+/**
+ * The writes are done natively (on all cores for many entries). The plan's refusals (an entry of
+ * the other kind in the way, without `replace`) and layout errnos are the step's error; anything
+ * else (a full disk, a bad plan: a bug) is not the user's and is not turned into one.
+ */
 async function runPlan(roots: CopyRoots, ops: CopyPlanOp[], replace: boolean): Promise<void> {
   try {
     await native.applyCopyPlan({ root: roots.destRoot, ops, replace });
   } catch (err) {
-    throw new CopyError(roots.step, (err as Error).message);
+    // The addon's own refusals come as GenericFailure with no errno; its argument checks are bugs.
+    throw asCopyFailure(roots.step, err, (e, errno) => errno === undefined && (e as { code?: unknown }).code === 'GenericFailure');
   }
 }
 

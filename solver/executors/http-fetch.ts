@@ -10,6 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import { HttpSourceError } from './errors.js';
 import { writeFileAtomic } from '../../snapshotter/atomic-file.js';
 import { Digester } from '../../oci/digest.js';
+import { isNoSpace } from '../../snapshotter/disk-full.js';
 
 /** How long a server may stay silent (before the headers, or between body chunks). */
 export const HTTP_IDLE_TIMEOUT_MS = 30_000;
@@ -109,6 +110,8 @@ export class HttpCache {
       opts.signal.throwIfAborted();
       if (timeout.signal.aborted) throw new HttpSourceError(opts.step, url, `the server sent nothing for ${idle / 1000} s; try again, or check that it is up`);
       if (err instanceof HttpSourceError) throw err;
+      // Writing the download into the store can fill its disk: that is no fault of the URL, and the solve names the device.
+      if (isNoSpace(err)) throw err;
       throw new HttpSourceError(opts.step, url, `${describeNetworkError(err)}; check the URL and that the host is reachable from this machine`);
     };
     try {

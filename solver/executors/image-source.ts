@@ -6,7 +6,6 @@ import { resolveImage, type ResolvedImage } from '../../snapshotter/image-read.j
 import { unpackImage } from '../../snapshotter/unpack.js';
 import type { PbPlatform } from '../llb/types.js';
 import type { OpExecutor, SolveEnv, VertexInfo } from '../types.js';
-import { SourceImageMissingError } from './errors.js';
 
 const PREFIX = 'docker-image://';
 
@@ -24,7 +23,7 @@ async function resolve(v: VertexInfo, env: SolveEnv): Promise<ResolvedImage> {
   try {
     return await resolveImage(env.store, ref, platformOf(v.op.platform, env.platform));
   } catch (err) {
-    if (err instanceof ImageNotFoundError) throw new SourceImageMissingError(ref, env.store.root, 'no image record by that name or digest');
+    if (err instanceof ImageNotFoundError) throw new ImageNotFoundError(ref, env.store.root, 'no image record by that name or digest');
     throw err;
   }
 }
@@ -38,7 +37,7 @@ export const imageSource: OpExecutor = {
     // Leased, then looked for again: an rmi and prune between the two would have taken it.
     await env.store.leases.add(env.lease, { kind: 'blob', key: resolved.manifestDigest });
     if (!(await env.store.content.has(resolved.manifestDigest))) {
-      throw new SourceImageMissingError(imageRef(v), env.store.root, 'it was removed (rmi and prune) while this build ran');
+      throw new ImageNotFoundError(imageRef(v), env.store.root, 'it was removed (rmi and prune) while this build ran');
     }
     return [{ snapshot: await unpackImage(env.store, env.snapshotter, resolved) }];
   },

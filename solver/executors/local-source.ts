@@ -7,13 +7,19 @@ import type { OpExecutor, SolveEnv, VertexInfo } from '../types.js';
 import { contextKey, selectContext, type Selection } from './context-files.js';
 import { LocalSourceError } from './errors.js';
 import { SnapshotWork } from './snapshot-work.js';
+import { errnoOf } from '../../errors/os-error.js';
 
 const PREFIX = 'local://';
 
 function parseList(v: VertexInfo, attr: string): string[] {
   const text = v.op.source?.attrs?.[attr];
   if (text === undefined || text === '') return [];
-  const parsed: unknown = JSON.parse(text);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
   if (!Array.isArray(parsed) || parsed.some((p) => typeof p !== 'string')) {
     throw new LocalSourceError(`${v.name}: source attribute ${attr} is not a JSON list of strings: ${text}`);
   }
@@ -35,12 +41,26 @@ function selection(v: VertexInfo): Selection {
 
 const cacheDir = (env: SolveEnv) => path.join(env.root, 'cache', 'context');
 
+/**
+ * The context is the user's files: an OS error while reading it (a file unreadable, or gone
+ * during the build) is theirs to fix and is the step's error; a full disk and bugs go on as they are.
+ */
+async function readingContext<T>(v: VertexInfo, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    const errno = errnoOf(err);
+    if (errno === undefined || errno === 'ENOSPC') throw err;
+    throw new LocalSourceError(`${v.name}: ${(err as Error).message}`);
+  }
+}
+
 export const localSource: OpExecutor = {
   async contentKey(v, env) {
-    return contextKey(env, selection(v), cacheDir(env));
+    return readingContext(v, () => contextKey(env, selection(v), cacheDir(env)));
   },
   async run(v, _inputs, env) {
-    const list = await selectContext(env, selection(v), cacheDir(env));
+    const list = await readingContext(v, () => selectContext(env, selection(v), cacheDir(env)));
     const work = new SnapshotWork(env.snapshotter, v.digest);
     const keep = new Set<string>();
     try {

@@ -2,15 +2,15 @@
 // every symlink, absolute or with `..`, is followed relative to the root and never leaves it.
 import { lstat, readlink } from 'node:fs/promises';
 import path from 'node:path';
+import { UserError } from '../../errors/kiln-error.js';
 
 /** Linux's limit on links followed while resolving one path. */
 const MAX_LINKS = 40;
 
-export class SymlinkLoopError extends Error {
+export class SymlinkLoopError extends UserError {
   readonly code = 'KILN_SYMLINK_LOOP';
-  readonly userFacing = true;
   constructor(p: string) {
-    super(`too many levels of symbolic links resolving ${p} inside the image; fix the links`);
+    super(`too many levels of symbolic links resolving ${p} inside the image`, { hint: `fix the links` });
     this.name = 'SymlinkLoopError';
   }
 }

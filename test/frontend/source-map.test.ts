@@ -8,6 +8,7 @@ import { marshalDefinition, opDigest, unmarshalDefinition, unmarshalOp } from '.
 import type { Op } from '../../solver/llb/types.js';
 import { buildGraph } from '../../solver/graph.js';
 import { SolveError, sourceExcerpt } from '../../solver/errors.js';
+import { ProcessFailedError } from '../../solver/executors/errors.js';
 
 const amd64 = { architecture: 'amd64', os: 'linux' };
 
@@ -133,7 +134,7 @@ test('the excerpt: two lines around a one-line instruction, one around a longer 
 test('a failed step is one line in the message and a block in detail: its output, then its lines', () => {
   const err = new SolveError(
     { name: '[2/2] RUN c', digest: 'sha256:x', location: 'Dockerfile:3', source: { filename: 'Dockerfile', text: 'FROM a\nRUN b\nRUN c\n', startLine: 3, endLine: 3 }, output: ['out 1', 'out 2'] },
-    new Error('[2/2] RUN c: process "/bin/sh -c c" did not complete successfully: exit code: 3'),
+    new ProcessFailedError('[2/2] RUN c', ['/bin/sh', '-c', 'c'], 3),
   );
   assert.equal(err.message, '[2/2] RUN c (Dockerfile:3): process "/bin/sh -c c" did not complete successfully: exit code: 3');
   assert.equal(

@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 /** Rooms in the order of DESIGN.md's table; a nested room (solver/llb) comes before its parent. */
-export const ROOMS = ['oci', 'patterns', 'native', 'snapshotter', 'registry', 'runner', 'solver/llb', 'solver', 'frontend', 'exporter', 'api', 'cli'] as const;
+export const ROOMS = ['errors', 'oci', 'patterns', 'native', 'snapshotter', 'registry', 'runner', 'solver/llb', 'solver', 'frontend', 'exporter', 'api', 'cli'] as const;
 export type Room = (typeof ROOMS)[number];
 
 export interface ImportEdge {

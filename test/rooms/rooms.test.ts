@@ -7,18 +7,19 @@ import { repoRoot } from '../helpers/kiln-cli.js';
 import { cycles, importsOf, roomOf, sourceFiles, type ImportEdge, type Room } from './import-graph.js';
 
 const ALLOWED: Record<Room, readonly Room[]> = {
-  oci: [],
-  patterns: [],
-  native: ['oci'],
-  snapshotter: ['oci', 'native'],
-  registry: ['oci', 'native'],
-  runner: ['oci', 'native', 'snapshotter'],
-  'solver/llb': ['oci'],
-  solver: ['oci', 'patterns', 'native', 'snapshotter', 'runner', 'registry', 'solver/llb'],
-  frontend: ['oci', 'patterns', 'solver/llb'],
-  exporter: ['oci', 'native', 'snapshotter', 'registry'],
-  api: ['oci', 'patterns', 'native', 'snapshotter', 'registry', 'runner', 'solver/llb', 'solver', 'frontend', 'exporter'],
-  cli: ['api'],
+  errors: [],
+  oci: ['errors'],
+  patterns: ['errors'],
+  native: ['errors', 'oci'],
+  snapshotter: ['errors', 'oci', 'native'],
+  registry: ['errors', 'oci', 'native'],
+  runner: ['errors', 'oci', 'native', 'snapshotter'],
+  'solver/llb': ['errors', 'oci'],
+  solver: ['errors', 'oci', 'patterns', 'native', 'snapshotter', 'runner', 'registry', 'solver/llb'],
+  frontend: ['errors', 'oci', 'patterns', 'solver/llb'],
+  exporter: ['errors', 'oci', 'native', 'snapshotter', 'registry'],
+  api: ['errors', 'oci', 'patterns', 'native', 'snapshotter', 'registry', 'runner', 'solver/llb', 'solver', 'frontend', 'exporter'],
+  cli: ['errors', 'api'],
 };
 
 const files = sourceFiles(repoRoot);

@@ -306,6 +306,14 @@ test('a COPY of a missing file names the file and its Dockerfile line', async ()
   assert.match(failed.stderr, /\nerror: \[3\/3\] COPY nothere\.txt \/x \(Dockerfile:3\): .*nothere\.txt.*not found/);
 });
 
+test('a COPY of a file onto a directory of the image is one user line, as BuildKit refuses it', async () => {
+  const ctx = await context('onto-dir', { Dockerfile: 'FROM kiln.local/busybox\nRUN mkdir -p /dst/x && touch /dst/x/keep\nCOPY d /dst\n', 'd/x': 'a file\n' });
+  const failed = await build(ctx);
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(failed.stderr, /\nerror: \[3\/3\] COPY d \/dst \(Dockerfile:3\): cannot overwrite directory \/dst\/x with a non-directory\n$/);
+  assert.doesNotMatch(failed.stderr, /\n\s+at |internal error/, 'no stack trace');
+});
+
 /** Pids of `pid` and everything under it, with their command names. */
 async function processTree(pid: number): Promise<Map<number, string>> {
   const parents = new Map<number, number>();

@@ -4,6 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, rm, statfs, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -92,6 +94,41 @@ test('on a disk left full, reading commands work, run says why it cannot, and pr
   assert.ok((await usedMiB()) < 10, `prune freed the 40 MiB step (${(await usedMiB()).toFixed(1)} MiB used)`);
   const ran = await runKiln(['run', '--rm', '--root', root, 'kiln.local/busybox', 'echo', 'room again']);
   assert.equal(ran.stdout.toString(), 'room again\n', ran.stderr);
+});
+
+test('a COPY that fills the disk fails naming the step and the device', async () => {
+  // The context's snapshot fits; the COPY of it into the image, as much again, does not.
+  const big = path.join(ctx, 'big.bin');
+  await writeFile(big, Buffer.alloc(36 << 20, 1));
+  try {
+    const r = await build('copyfull', 'FROM kiln.local/busybox\nCOPY big.bin /big.bin\n');
+    assert.equal(r.code, 1);
+    const line = lastLine(r.stderr);
+    assert.match(line, /^error: \[2\/2\] COPY big\.bin \/big\.bin \(\S*copyfull\.Dockerfile:2\): no space left on the device holding the store .* while running this step; free space there/);
+    assert.ok(line.includes(`(tmpfs at ${mnt})`), line);
+    assert.doesNotMatch(r.stderr, /internal error|    at /);
+  } finally {
+    await rm(big);
+    assert.equal((await runKiln(['prune', '--root', root])).code, 0);
+  }
+});
+
+test('an ADD of a URL whose download fills the disk fails naming the device, not the URL', async () => {
+  const body = Buffer.alloc(80 << 20, 1);
+  const server = createServer((_req, res) => res.end(body));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/big.bin`;
+    const r = await build('addfull', `FROM kiln.local/busybox\nADD ${url} /big.bin\n`);
+    assert.equal(r.code, 1);
+    const line = lastLine(r.stderr);
+    assert.match(line, /^error: \[2\/2\] ADD \S+ \/big\.bin \(\S*addfull\.Dockerfile:2\): no space left on the device holding the store .* while running this step; free space there/);
+    assert.ok(line.includes(`(tmpfs at ${mnt})`), line);
+    assert.doesNotMatch(r.stderr, /check the URL|internal error|    at /);
+  } finally {
+    server.close();
+    assert.equal((await runKiln(['prune', '--root', root])).code, 0);
+  }
 });
 
 test('an export that does not fit fails naming the device, with no partial blob', async () => {

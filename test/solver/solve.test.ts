@@ -13,11 +13,13 @@ import { solve, type SolveOptions } from '../../solver/solve.js';
 import { buildGraph } from '../../solver/graph.js';
 import { cacheKey } from '../../solver/cachekey.js';
 import { GraphError, SolveError } from '../../solver/errors.js';
+import { renderError } from '../../cli/errors.js';
 import type { OpExecutor, SolveEnv, SolveEvent, VertexInfo } from '../../solver/types.js';
 import { Store } from '../../snapshotter/store.js';
 import type { Snapshotter } from '../../snapshotter/snapshots.js';
 import { openSnapshotter } from '../../snapshotter/open-snapshotter.js';
 import { hostPlatform } from '../../oci/platform.js';
+import { UserError } from '../../errors/kiln-error.js';
 
 // ---- a tiny graph language: sources and steps that name their inputs ----
 
@@ -50,9 +52,16 @@ function def(nodes: Node[], result: Node): Definition {
 
 // ---- the op double ----
 
+/** A step's failure the user caused, as executors report one (a RUN's exit code, a missing file). */
+class StepFailedError extends UserError {
+  readonly code = 'TEST_STEP_FAILED';
+}
+
 interface Behaviour {
   delayMs: number;
   fail?: string;
+  /** Run into a real bug of the step's own code (a TypeError) instead of finishing. */
+  bug?: boolean;
   contentKey?: string;
   output?: string[];
 }
@@ -80,7 +89,8 @@ class Ops {
         this.aborted.push(v.name);
         throw err;
       });
-      if (b.fail) throw new Error(b.fail);
+      if (b.fail) throw new StepFailedError(b.fail);
+      if (b.bug) (v as unknown as { missing: { field: number } }).missing.field++;
       // A real snapshot on the first input, holding one file named for the vertex.
       const active = `test-active-${randomUUID()}`;
       await env.snapshotter.prepare(active, inputs[0]?.snapshot ?? undefined);
@@ -219,6 +229,38 @@ test('a failure aborts a running sibling through its signal, keeps finished work
     const { events } = await ctx.run(d, fixed);
     assert.deepEqual(names(events, 'vertex.cached'), ['quick'], 'work done before the failure stays cached');
     assert.deepEqual(fixed.runs.sort(), ['bad', 'join', 'slow']);
+  });
+});
+
+test('a bug inside a step is not made a user error: the solve rejects with the TypeError itself, its stack kept', async () => {
+  await withStore(async (ctx) => {
+    const ok = source('ok'), buggy = step('buggy', ok);
+    const ops = new Ops();
+    ops.set('buggy', { bug: true });
+    const err = await ctx.run(def([ok, buggy], buggy), ops).then(
+      () => assert.fail('the solve must fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof TypeError, `the TypeError reaches the caller, not a SolveError: ${String(err)}`);
+    assert.match(err.message, /Cannot read properties of undefined/);
+    assert.match(err.stack ?? '', /\n\s+at .*solve\.test\.js/, 'the stack points into the step that broke');
+    assert.equal(renderError(err).split('\n')[0], 'internal error (a bug in kiln; please report it):');
+    assert.match(renderError(err), /TypeError: Cannot read properties of undefined[^\n]*\n\s+at /);
+  });
+});
+
+test('a user error inside a step stays one line naming the step', async () => {
+  await withStore(async (ctx) => {
+    const s = source('s'), bad = step('bad', s);
+    const ops = new Ops();
+    ops.set('bad', { fail: 'exit code 3' });
+    const err = await ctx.run(def([s, bad], bad), ops).then(
+      () => assert.fail('the solve must fail'),
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof SolveError, String(err));
+    assert.ok(err.cause instanceof StepFailedError);
+    assert.equal(renderError(err), `${err.detail}error: bad: exit code 3\n`);
   });
 });
 

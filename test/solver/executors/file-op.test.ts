@@ -8,9 +8,11 @@ import { lstat, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
 import { tarOf } from '../../exporter/image-fixture.js';
 import type { FileAction, FileActionCopy, Op } from '../../../solver/llb/types.js';
 import { executorFor } from '../../../solver/executors/index.js';
+import { CopyError } from '../../../solver/executors/errors.js';
 import { listTree, openFixture, snapshotOf, vertex, withView, type Fixture } from './fixture.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1234:2345:app:/home/app:/bin/sh\n';
@@ -182,6 +184,16 @@ test('ADD extracts local tar archives (gzip, xz, zstd, bzip2), copies other file
       const ctx3 = await snapshotOfBytes(fx, { 'evil.tgz': evil }, {});
       await assert.rejects(runActions(fx, [base, ctx3], [copy({ src: '/evil.tgz', dest: '/x/', attemptUnpackDockerCompatibility: true, createDestPath: true })]), {
         code: 'KILN_ARCHIVE_ESCAPE', message: /lnk\/pwned/,
+      });
+
+      // A truncated archive is the user's file, as BuildKit fails it (unexpected EOF): a one-line step error, not a bug.
+      const whole = gzipSync(await tarOf([{ name: 'big', body: randomBytes(200_000).toString('hex') }]));
+      const ctx4 = await snapshotOfBytes(fx, { 'cut.tgz': whole.subarray(0, whole.length >> 1) }, {});
+      await assert.rejects(runActions(fx, [base, ctx4], [copy({ src: '/cut.tgz', dest: '/x/', attemptUnpackDockerCompatibility: true, createDestPath: true })]), (err: unknown) => {
+        assert.ok(err instanceof CopyError, String(err));
+        assert.equal(err.userFacing, true);
+        assert.match(err.message, /Unexpected end of data/);
+        return true;
       });
     } finally {
       await rm(dir, { recursive: true, force: true });

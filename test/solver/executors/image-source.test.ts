@@ -6,7 +6,7 @@ import { storeImage } from '../../exporter/image-fixture.js';
 import { LAYER_LABEL } from '../../../snapshotter/unpack.js';
 import { chainIds } from '../../../snapshotter/gc.js';
 import { executorFor } from '../../../solver/executors/index.js';
-import { SourceImageMissingError } from '../../../solver/executors/errors.js';
+import { ImageNotFoundError } from '../../../snapshotter/errors.js';
 import { listTree, openFixture, vertex, withView } from './fixture.js';
 
 const imageOp = (ref: string) => ({ source: { identifier: `docker-image://${ref}` }, platform: { os: 'linux', architecture: 'amd64' } });
@@ -48,8 +48,10 @@ test('an image missing from the store is a user-facing error naming it and how t
   try {
     const v = vertex(imageOp('docker.io/library/nothere:1'));
     await assert.rejects(executorFor(v.op).run(v, [], fx.env, () => undefined), (err: unknown) => {
-      assert.ok(err instanceof SourceImageMissingError);
+      assert.ok(err instanceof ImageNotFoundError);
+      assert.equal(err.code, 'KILN_IMAGE_NOT_FOUND', 'one code for a missing image, a base image or not');
       assert.equal(err.userFacing, true);
+      assert.match(err.message, /^base image "docker\.io\/library\/nothere:1" is not in the store at /);
       assert.match(err.message, /docker\.io\/library\/nothere:1/);
       assert.match(err.message, /kiln import/);
       assert.match(err.message, /kiln load/);
