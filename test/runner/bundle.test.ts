@@ -29,7 +29,7 @@ describe('writeBundle', () => {
     try {
       const spec: ContainerSpec = {
         rootfs: fx.rootfs,
-        args: ['sh', '-c', 'id; hostname; cat /etc/hostname; ip -o link | wc -l; grep -E "^(CapEff|NoNewPrivs)" /proc/self/status; echo $HOME; exit 3'],
+        args: ['sh', '-c', 'id; hostname; cat /etc/hostname; ip -o link | wc -l; grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; echo $HOME; exit 3'],
         env: [],
         cwd: '/',
         user: 'tester',
@@ -48,7 +48,7 @@ describe('writeBundle', () => {
       assert.equal(out.code, 3, out.stderr);
       assert.equal(
         out.stdout,
-        'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff),1000(tester)\nbundled\nbundled\n1\nCapEff:\t0000000000000000\nNoNewPrivs:\t1\n/home/tester\n',
+        'uid=1000(tester) gid=1000(tester) groups=10(wheel),50(staff),1000(tester)\nbundled\nbundled\n1\nCapEff:\t0000000000000000\nNoNewPrivs:\t0\nSeccomp:\t2\n/home/tester\n',
       );
       assert.deepEqual(await mountsUnder(fx.dir), []);
       assert.deepEqual(await leftoverCgroups(), []);
