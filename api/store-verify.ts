@@ -6,22 +6,30 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openSnapshotter } from '../snapshotter/open-snapshotter.js';
 import type { Store } from '../snapshotter/store.js';
-import { verifyBlobs, verifyImages, verifyLeases, verifyLeftovers, verifySnapshots, type StoreProblem } from '../snapshotter/verify.js';
+import { recoverLeftovers, verifyBlobs, verifyImages, verifyLeases, verifyLeftovers, verifySnapshots, type StoreProblem } from '../snapshotter/verify.js';
+import type { Recovered } from '../snapshotter/recovery.js';
 import { CacheIndex } from '../solver/cache-index.js';
 import { LayerIndex } from '../exporter/layer-index.js';
 
 export type { StoreProblem, ProblemArea } from '../snapshotter/verify.js';
+export type { Recovered } from '../snapshotter/recovery.js';
 
 export interface VerifyResult {
   /** Blobs re-hashed. */
   blobs: number;
+  /** What processes that were killed left, cleared first as every kiln start clears it. */
+  recovered: Recovered;
   problems: StoreProblem[];
   /** With `repair`: the problems repaired (the rest need the user: see each problem). */
   repaired: number;
 }
 
 export async function verifyStore(store: Store, opts: { repair?: boolean } = {}): Promise<VerifyResult> {
-  // Leftovers first: opening the snapshots (below, to repair) clears dead mounts by itself.
+  const hasSnapshots = await stat(path.join(store.root, 'snapshots')).then(() => true, () => false);
+  // As every kiln start does: a killed process's snapshot dirs, temp files and leases go (and,
+  // opening the snapshots, its mounts); what is left after that is reported.
+  const recovered = await recoverLeftovers(store.root);
+  if (hasSnapshots) await openSnapshotter(store.root, { log: () => undefined });
   const problems: StoreProblem[] = [...(await verifyLeftovers(store.root)), ...(await verifyLeases(store))];
   const blobs = await verifyBlobs(store);
   problems.push(...blobs.problems, ...(await verifyImages(store, blobs.corrupt)));
@@ -30,13 +38,12 @@ export async function verifyStore(store: Store, opts: { repair?: boolean } = {})
 
   const cache = await CacheIndex.open(store.root);
   const dead = cache.deadKeys(snapshots.committed);
-  const hasSnapshots = await stat(path.join(store.root, 'snapshots')).then(() => true, () => false);
   if (dead.length > 0) {
     problems.push({
       area: 'cache',
       subject: path.join(store.root, 'cache', 'index.json'),
       problem: `${dead.length} build cache record(s) name snapshots that are gone or damaged`,
-      repair: { what: 'dropped', run: async () => void (await cache.forgetMissing(await openSnapshotter(store.root))) },
+      repair: { what: 'dropped', run: async () => void (await cache.forgetMissing(await openSnapshotter(store.root, { log: () => undefined }))) },
     });
   }
   const layers = await LayerIndex.open(store.root);
@@ -58,10 +65,6 @@ export async function verifyStore(store: Store, opts: { repair?: boolean } = {})
       await p.repair.run();
       repaired++;
     }
-    if (hasSnapshots) {
-      await openSnapshotter(store.root, { log: () => undefined });
-      repaired += problems.filter((p) => p.area === 'mount').length;
-    }
   }
-  return { blobs: blobs.checked, problems, repaired };
+  return { blobs: blobs.checked, recovered, problems, repaired };
 }

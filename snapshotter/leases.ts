@@ -125,6 +125,14 @@ export class Leases {
       .map((id) => toLease(id, data.leases[id]!));
   }
 
+  /** Drops the leases of processes that ended and those whose time is up (how many); writes only when there are some. */
+  async dropEnded(): Promise<number> {
+    const now = new Date();
+    const ended = (await this.list()).filter((l) => isOver(l, now)).length;
+    if (ended > 0) await this.whileHeld(async () => undefined);
+    return ended;
+  }
+
   /**
    * Runs `fn` holding the leases lock, with the leases that are still valid; expired ones and
    * those of processes that ended are dropped first. Garbage collection marks and sweeps inside this.

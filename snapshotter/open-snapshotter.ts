@@ -1,6 +1,6 @@
 // The choice of snapshot driver for a store and opening it: overlay where it mounts, else full
 // copies, recorded in <root>/snapshots/driver so a store keeps the driver it started with.
-import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../native/binding.js';
 import { OverlayUnavailableError, SnapshotDriverMismatchError } from './errors.js';
@@ -9,6 +9,7 @@ import { newSnapshotId, SnapshotMeta } from './snapshot-meta.js';
 import { OverlaySnapshotter } from './overlay-driver.js';
 import { CopySnapshotter } from './copy-driver.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { recoverStore } from './recovery.js';
 import type { SnapshotDriver, Snapshotter } from './snapshots.js';
 
 export interface OpenSnapshotterOptions {
@@ -24,7 +25,7 @@ export async function openSnapshotter(root: string, opts: OpenSnapshotterOptions
   const meta = new SnapshotMeta(dir);
   const log = opts.log ?? ((line: string) => process.stderr.write(line + '\n'));
   const driver = await meta.locked(() => chooseDriver(meta, opts.driver ?? 'auto', log));
-  await sweepRemoved(dir);
+  await recoverStore(root, meta);
   if (driver === 'copy') return new CopySnapshotter(meta);
   const overlay = new OverlaySnapshotter(meta);
   await overlay.sweepDeadMounts();
@@ -87,12 +88,5 @@ async function probeOverlay(dir: string): Promise<string | undefined> {
     return undefined;
   } finally {
     await rm(probe, { recursive: true, force: true });
-  }
-}
-
-/** Directories a remove moved aside but did not get to delete (the process died). */
-async function sweepRemoved(dir: string): Promise<void> {
-  for (const name of await readdir(dir)) {
-    if (name.startsWith('.removing-')) await rm(path.join(dir, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -2,10 +2,10 @@
 // key's hash and replaced whole by rename, changed only under the metadata lock.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { native } from '../native/binding.js';
-import { withLock } from './lock.js';
+import { currentOwner, withLock } from './lock.js';
 import { writeFileAtomic } from './atomic-file.js';
 import {
   CorruptRecordError,
@@ -51,6 +51,11 @@ function parseRecord(file: string, text: string): SnapshotRecord {
 
 function notFound(err: unknown): boolean {
   return (err as NodeJS.ErrnoException).code === 'ENOENT';
+}
+
+/** `<dir>/<id>.creating-<owner>`: present while `owner` makes snapshot directory `id`. */
+export function creationMarker(dir: string, id: string, owner: string): string {
+  return path.join(dir, `${id}.creating-${owner}`);
 }
 
 export function newSnapshotId(): string {
@@ -237,7 +242,11 @@ export class SnapshotMeta {
     const chain = this.chainSync(parent);
     const id = newSnapshotId();
     const dir = this.snapshotDir(id);
+    // Names the directory's maker until the record names the directory: a killed maker's
+    // directory is then known for what it is and removed at the next start (see recover()).
+    const marker = creationMarker(this.dir, id, currentOwner());
     try {
+      await writeFile(marker, '');
       await mkdir(dir, { recursive: true });
       await fill(dir, chain);
       await this.locked(async () => {
@@ -246,9 +255,11 @@ export class SnapshotMeta {
         const rec: SnapshotRecord = { key, kind, id, created: new Date().toISOString(), labels: { ...labels } };
         if (parent !== undefined) rec.parent = parent;
         await this.write(rec);
+        await unlink(marker);
       });
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
+      await rm(marker, { force: true });
       throw err;
     }
   }

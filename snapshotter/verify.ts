@@ -9,9 +9,15 @@ import { MediaType, type Index, type Manifest } from '../oci/image-spec.js';
 import { ingestDir } from './ingest.js';
 import { currentOwner, ownerAlive } from './lock.js';
 import { SnapshotMeta, type SnapshotRecord } from './snapshot-meta.js';
+import { recoverStore, type Recovered } from './recovery.js';
 import type { Store } from './store.js';
 
 export type ProblemArea = 'blob' | 'image' | 'snapshot' | 'lease' | 'ingest' | 'mount' | 'cache';
+
+/** What a kiln start clears of killed processes (see recovery.ts), done first so only the rest is reported. */
+export function recoverLeftovers(root: string): Promise<Recovered> {
+  return recoverStore(root, new SnapshotMeta(path.join(root, 'snapshots')));
+}
 
 export interface StoreProblem {
   area: ProblemArea;

@@ -22,11 +22,15 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, usage);
   const repair = values.repair ?? false;
   const r = await verifyStore(await openStore(values, io), { repair });
+  const { snapshotDirs, tempFiles, leases } = r.recovered;
+  if (snapshotDirs + tempFiles + leases > 0) {
+    io.stdout.write(`recovered what killed processes left: ${snapshotDirs} unfinished snapshot(s), ${tempFiles} temp file(s), ${leases} lease(s)\n`);
+  }
   for (const p of r.problems) {
-    const done = repair ? (p.repair ? `: ${p.repair.what}` : p.area === 'mount' ? ': unmounted' : ': left as it is') : '';
+    const done = repair ? `: ${p.repair ? p.repair.what : 'left as it is'}` : '';
     io.stdout.write(`${p.area} ${p.subject}: ${p.problem}${done}\n`);
   }
-  const left = repair ? r.problems.filter((p) => !p.repair && p.area !== 'mount').length : r.problems.length;
+  const left = repair ? r.problems.filter((p) => !p.repair).length : r.problems.length;
   if (r.problems.length === 0) io.stdout.write(`store is consistent (${r.blobs} blobs checked)\n`);
   else if (repair) io.stdout.write(`${r.problems.length} problem(s), ${r.repaired} repaired (${r.blobs} blobs checked)\n`);
   else io.stdout.write(`${r.problems.length} problem(s) (${r.blobs} blobs checked); kiln store verify --repair mends what it can\n`);
