@@ -115,11 +115,13 @@ export async function superviseContainer(store: Store, snapshotter: Snapshotter,
 }
 
 /**
- * Removes the cgroups that supervisors killed with SIGKILL left behind: those of containers not
- * running any more (a dead supervisor's container reads as exited) that hold no process.
+ * Removes the cgroups that supervisors killed with SIGKILL left behind: those of containers that
+ * exited (a dead supervisor's container reads as exited) and hold no process. Not those of
+ * containers still `created`: the list may be older than their start, and a starting
+ * container's cgroup is empty for a moment (8 concurrent `kiln run -d` lost one that way).
  */
 export async function sweepContainerCgroups(containers: ContainerStore): Promise<void> {
-  const stopped = (await containers.list()).filter((r) => r.state.status !== 'running').map((r) => r.config.id);
+  const stopped = (await containers.list()).filter((r) => r.state.status === 'exited').map((r) => r.config.id);
   await sweepCgroups(stopped);
 }
 
