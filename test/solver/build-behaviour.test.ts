@@ -245,6 +245,29 @@ test('a secret reaches RUN and appears in no layer, no cache file and no progres
   assert.ok(blobs > 0, 'the layer blobs were searched');
 });
 
+test('a build that fails while it uses secrets (file and env) leaves them in no output, metadata file or store file', async () => {
+  const fileSecret = `kiln-file-secret-${randomBytes(16).toString('hex')}`;
+  const envSecret = `kiln-env-secret-${randomBytes(16).toString('hex')}`;
+  const secretFile = path.join(dir, 'token2');
+  await writeFile(secretFile, fileSecret);
+  const ctx = await context('secret-fail', {
+    Dockerfile: 'FROM kiln.local/busybox\nRUN --mount=type=secret,id=tok --mount=type=secret,id=api,env=API_TOKEN test -s /run/secrets/tok && test -n "$API_TOKEN" && echo using them && exit 3\n',
+  });
+  const metadata = path.join(dir, 'secret-metadata.json');
+  const failed = await runKiln(['build', '--progress', 'rawjson', '--root', root, '--metadata-file', metadata, '--secret', `id=tok,src=${secretFile}`, '--secret', 'id=api,env=KILN_TEST_API', ctx], {
+    env: { ...env, KILN_TEST_API: envSecret },
+  });
+  assert.equal(failed.code, 1, failed.stderr);
+  assert.match(failed.stderr, /using them/, 'the step ran with both secrets and its output is shown');
+  for (const secret of [fileSecret, envSecret]) {
+    assert.ok(!failed.stderr.includes(secret) && !failed.stdout.includes(secret), 'no output carries the secret');
+    const needle = Buffer.from(secret);
+    for await (const { file, bytes } of filesUnder(root)) assert.equal(bytes.indexOf(needle), -1, `${file} holds the secret`);
+    const meta = await readFile(metadata).catch(() => Buffer.alloc(0));
+    assert.equal(meta.indexOf(needle), -1, 'the metadata file holds the secret');
+  }
+});
+
 test('a cache mount persists across builds, even with --no-cache', async () => {
   const ctx = await context('cachemount', {
     Dockerfile: "FROM kiln.local/busybox\nRUN --mount=type=cache,target=/c sh -c 'echo x >> /c/count; wc -l < /c/count > /n'\n",
