@@ -1,6 +1,7 @@
 // `kiln load`: reads an OCI layout or docker archive tar (optionally gzip-compressed), checks every
 // blob against its digest, and only then stores the blobs and records the images' names.
 import type { Descriptor } from '../oci/image-spec.js';
+import { asDiskFull } from '../snapshotter/disk-full.js';
 import { ingestPath } from '../snapshotter/ingest.js';
 import { normalizeName } from '../snapshotter/image-read.js';
 import type { Store } from '../snapshotter/store.js';
@@ -32,6 +33,15 @@ export async function loadArchive(
   source: string,
   opts: LoadOptions = {},
 ): Promise<LoadedImage[]> {
+  try {
+    return await load(store, src, source, opts);
+  } catch (err) {
+    // Staging the archive and storing its blobs both write into the store.
+    throw asDiskFull(err, store.root, `loading ${source}`);
+  }
+}
+
+async function load(store: Store, src: NodeJS.ReadableStream, source: string, opts: LoadOptions): Promise<LoadedImage[]> {
   const { stream } = await maybeGunzip(
     src,
     (c) => new ArchiveFormatError(source, `${c}-compressed archives are not supported; decompress it first`),

@@ -64,6 +64,8 @@ test('a RUN that fills the disk fails naming the step and the device, and leaves
   assert.equal(small.code, 0, small.stderr);
   assert.equal((await runKiln(['rmi', '--root', root, 'small'])).code, 0);
   assert.equal((await runKiln(['prune', '--root', root])).code, 0);
+  const verified = await runKiln(['store', 'verify', '--root', root]);
+  assert.equal(verified.code, 0, verified.stdout.toString());
 });
 
 test('on a disk left full, reading commands work, run says why it cannot, and prune frees it', async () => {
@@ -140,4 +142,30 @@ test('an export that does not fit fails naming the device, with no partial blob'
   assert.equal((await runKiln(['prune', '--root', root])).code, 0);
   const after = await build('fits', 'FROM kiln.local/busybox\nRUN echo fits >/fits\n');
   assert.equal(after.code, 0, after.stderr);
+});
+
+test('a load of an archive too big for the disk fails naming the device, stores nothing of it, and the store verifies clean', async () => {
+  // The archive is made in a store on the big disk: one 80 MB layer of random bytes.
+  const bigRoot = path.join(dir, 'big-store');
+  await importBusybox(path.join(dir), bigRoot);
+  await writeFile(path.join(ctx, 'huge.Dockerfile'), 'FROM kiln.local/busybox\nRUN head -c 80000000 /dev/urandom >/r\n');
+  const built = await runKiln(['build', '-q', '--root', bigRoot, '-t', 'huge', '-f', path.join(ctx, 'huge.Dockerfile'), ctx]);
+  assert.equal(built.code, 0, built.stderr);
+  const archive = path.join(dir, 'huge.tar');
+  assert.equal((await runKiln(['save', '--root', bigRoot, '-o', archive, 'huge'])).code, 0);
+
+  const r = await runKiln(['load', '--root', root, '-i', archive]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(lastLine(r.stderr), /^error: no space left on the device holding the store /);
+  assert.ok(lastLine(r.stderr).includes(`(tmpfs at ${mnt})`), r.stderr);
+  assert.doesNotMatch(r.stderr, /internal error|    at /);
+  assert.deepEqual(await readdir(path.join(root, 'ingest')), [], 'no half-written blob is left');
+  assert.doesNotMatch((await runKiln(['images', '--root', root])).stdout.toString(), /huge/);
+  const verified = await runKiln(['store', 'verify', '--root', root]);
+  assert.equal(verified.code, 0, verified.stdout.toString());
+  // A load that fits works.
+  const small = path.join(dir, 'busybox.tar');
+  assert.equal((await runKiln(['save', '--root', bigRoot, '-o', small, 'kiln.local/busybox'])).code, 0);
+  const loaded = await runKiln(['load', '-q', '--root', root, '-i', small]);
+  assert.equal(loaded.code, 0, loaded.stderr);
 });
