@@ -100,3 +100,58 @@ test(`${ITERATIONS} builds killed with SIGKILL at random moments leave a store t
   const final = await kiln('store', 'verify');
   assert.equal(final.code, 0, final.stdout.toString());
 });
+
+test('save, load, rmi and prune killed with SIGKILL at random moments leave a store that verifies clean and an archive that is whole or absent', async (t) => {
+  const seed = Number(process.env.KILN_CRASH_SEED ?? Date.now() % 100_000);
+  t.diagnostic(`seed ${seed}`);
+  const next = random(seed);
+  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-crash-ops-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const root = path.join(dir, 'root');
+  await importBusybox(dir, root);
+  const kiln = (...args: string[]) => runKiln(['--root', root, ...args]);
+  const ctx = path.join(dir, 'ctx');
+  await mkdir(ctx);
+  await writeFile(path.join(ctx, 'Dockerfile'), 'FROM kiln.local/busybox\nRUN head -c 30000000 /dev/urandom > /r && echo kept > /kept\n');
+  assert.equal((await kiln('build', '-q', '-t', 'keep', ctx)).code, 0);
+  const archive = path.join(dir, 'keep.tar');
+  assert.equal((await kiln('save', '-o', archive, 'keep')).code, 0);
+
+  const ops: [string, () => string[]][] = [
+    ['save', () => ['save', '-o', path.join(dir, 'out.tar'), 'keep']],
+    ['load', () => ['load', '-q', '-i', archive]],
+    ['rmi', () => ['rmi', 'copy']],
+    ['prune', () => ['prune']],
+  ];
+  let killed = 0;
+  for (let round = 0; round < Math.max(1, Math.round(ITERATIONS / 4)); round++) {
+    for (const [name, args] of ops) {
+      if (name === 'rmi') assert.equal((await kiln('tag', 'keep', 'copy')).code, 0);
+      await rm(path.join(dir, 'out.tar'), { force: true });
+      const child = spawn(process.execPath, [kilnBin, '--root', root, ...args()], { detached: true, stdio: 'ignore' });
+      const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+      const delay = Math.floor(next() * 400);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Finished first.
+      }
+      if ((await ended) === 'SIGKILL') killed++;
+      const verified = await kiln('store', 'verify');
+      assert.equal(verified.code, 0, `${name} killed after ${delay} ms: ${verified.stdout}${verified.stderr}`);
+      const out = await readFile(path.join(dir, 'out.tar')).catch(() => undefined);
+      if (out !== undefined) {
+        // A save that got to rename its archive into place wrote all of it.
+        const other = path.join(dir, 'other');
+        const loaded = await runKiln(['--root', other, 'load', '-q', '-i', path.join(dir, 'out.tar')]);
+        assert.equal(loaded.code, 0, `a saved archive is whole: ${loaded.stderr}`);
+        await rm(other, { recursive: true, force: true });
+      }
+      const ran = await kiln('run', '--rm', 'keep', 'cat', '/kept');
+      assert.equal(ran.stdout.toString(), 'kept\n', `${name} killed after ${delay} ms: ${ran.stderr}`);
+    }
+  }
+  t.diagnostic(`${killed} operations killed before they ended`);
+  assert.ok(killed > 0, 'the harness killed nothing: it tests nothing');
+});
