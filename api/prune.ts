@@ -1,5 +1,5 @@
 // `prune`: the build cache's snapshots, and the blobs and snapshots no image, container or running
-// build needs, then the cache and layer records whose snapshots or blobs went.
+// build needs, the cache and layer records that name them first.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { collectGarbage } from '../snapshotter/gc.js';
@@ -19,11 +19,17 @@ export async function prune(store: Store): Promise<PruneResult> {
   // A store that never held a snapshot has no snapshotter to open (and no overlay probe to pay for).
   const hasSnapshots = await stat(path.join(store.root, 'snapshots')).then(() => true, () => false);
   const snapshots = hasSnapshots ? await openSnapshotter(store.root) : undefined;
-  const r = await collectGarbage(store, snapshots && { snapshots });
-  const cacheRecords = snapshots ? await (await CacheIndex.open(store.root)).forgetMissing(snapshots) : 0;
-  // Layer records of blobs the collection took would only send a rebuild to a missing blob.
+  const cache = await CacheIndex.open(store.root);
   const layers = await LayerIndex.open(store.root);
-  const unbacked = await layers.missingBlobs((d) => store.content.has(d));
-  if (unbacked.length > 0) await layers.forget(unbacked);
+  let cacheRecords = 0;
+  const r = await collectGarbage(store, {
+    ...(snapshots ? { snapshots } : {}),
+    // The records go before what they name: a prune killed midway leaves garbage for the next
+    // one, never a cache or layer record of something gone.
+    beforeSweep: async (doomed) => {
+      cacheRecords = await cache.forgetSnapshots(doomed.snapshots);
+      await layers.forgetBlobs(doomed.blobs);
+    },
+  });
   return { blobs: r.blobs, snapshots: r.snapshots, cacheRecords, bytes: r.bytes };
 }

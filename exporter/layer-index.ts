@@ -54,6 +54,12 @@ export class LayerIndex {
     return missing;
   }
 
+  /** Drops the records whose layer is one of `blobs` (about to be deleted). */
+  async forgetBlobs(blobs: ReadonlySet<string>): Promise<void> {
+    const snapshots = Object.keys(this.data.layers).filter((s) => blobs.has(this.data.layers[s]!.layer.digest));
+    if (snapshots.length > 0) await this.forget(snapshots);
+  }
+
   /** Drops the records of these snapshots (a rebuild diffs them again). */
   async forget(snapshots: readonly string[]): Promise<void> {
     await updateRecordFile(this.root, this.file, layersFile, (data) => {

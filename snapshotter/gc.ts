@@ -48,7 +48,16 @@ const SNIFF_LIMIT = 4 << 20;
  * writer that records an image before deleting its lease is always seen one way or the other,
  * and nobody can lease a blob in the middle of the sweep.
  */
-export async function collectGarbage(store: Store, opts: { snapshots?: SnapshotSource } = {}): Promise<GcResult> {
+/** What a collection is about to delete, for records that point at it to let go first. */
+export interface Doomed {
+  blobs: ReadonlySet<string>;
+  snapshots: ReadonlySet<string>;
+}
+
+export async function collectGarbage(
+  store: Store,
+  opts: { snapshots?: SnapshotSource; beforeSweep?: (doomed: Doomed) => Promise<void> } = {},
+): Promise<GcResult> {
   return store.leases.whileHeld(async (leases) => {
     const leasedBlobs: string[] = [];
     const keptSnapshots = new Set<string>();
@@ -65,25 +74,23 @@ export async function collectGarbage(store: Store, opts: { snapshots?: SnapshotS
     for (const digest of [...leasedBlobs, ...cached]) await marker.walk(digest);
     for (const img of images) await marker.walk(img.target.digest, img.target.mediaType);
 
-    let blobs = 0;
+    const doomedBlobs = (await store.content.list()).filter((b) => !marker.marked.has(b.digest));
+    for (const key of marker.chainIds) keptSnapshots.add(key);
+    const doomedSnapshots = opts.snapshots ? await planSnapshotSweep(opts.snapshots, keptSnapshots, new Set(leases.map((l) => l.id))) : [];
+    // Records that name what goes let go of it first: a collection killed midway leaves garbage, never a dangling record.
+    await opts.beforeSweep?.({ blobs: new Set(doomedBlobs.map((b) => b.digest)), snapshots: new Set(doomedSnapshots) });
+
     let bytes = 0;
-    for (const blob of await store.content.list()) {
-      if (marker.marked.has(blob.digest)) continue;
+    for (const blob of doomedBlobs) {
       await store.content.delete(blob.digest);
-      blobs++;
       bytes += blob.size;
     }
     bytes += (await cleanIngest(store.root)).bytes;
-
-    let snapshots = 0;
-    if (opts.snapshots) {
-      for (const key of marker.chainIds) keptSnapshots.add(key);
-      const live = new Set(leases.map((l) => l.id));
-      const swept = await sweepSnapshots(opts.snapshots, keptSnapshots, live);
-      snapshots = swept.count;
-      bytes += swept.bytes;
+    for (const key of doomedSnapshots) {
+      bytes += await opts.snapshots!.usage(key);
+      await opts.snapshots!.remove(key);
     }
-    return { blobs, bytes, snapshots };
+    return { blobs: doomedBlobs.length, bytes, snapshots: doomedSnapshots.length };
   });
 }
 
@@ -168,7 +175,8 @@ async function cacheRoots(root: string): Promise<string[]> {
  * Removes every snapshot that is neither kept, nor marked with a live lease (a running build's),
  * nor a parent of one of those, children before parents.
  */
-async function sweepSnapshots(source: SnapshotSource, keep: Set<string>, liveLeases: Set<string>): Promise<{ count: number; bytes: number }> {
+/** The snapshots no kept key, chain or live lease holds, children before their parents. */
+async function planSnapshotSweep(source: SnapshotSource, keep: Set<string>, liveLeases: Set<string>): Promise<string[]> {
   const all = await source.list();
   const parentOf = new Map(all.map((s) => [s.key, s.parent]));
   const kept = new Set<string>();
@@ -183,14 +191,9 @@ async function sweepSnapshots(source: SnapshotSource, keep: Set<string>, liveLea
     for (let p = parentOf.get(key); p !== undefined && d <= parentOf.size; p = parentOf.get(p)) d++;
     return d;
   };
-  const doomed = all
+  return all
     .filter((s) => !kept.has(s.key))
     .map((s) => ({ key: s.key, depth: depth(s.key) }))
-    .sort((a, b) => b.depth - a.depth);
-  let bytes = 0;
-  for (const s of doomed) {
-    bytes += await source.usage(s.key);
-    await source.remove(s.key);
-  }
-  return { count: doomed.length, bytes };
+    .sort((a, b) => b.depth - a.depth)
+    .map((s) => s.key);
 }

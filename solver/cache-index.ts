@@ -68,7 +68,16 @@ export class CacheIndex {
    */
   async forgetMissing(snapshotter: Snapshotter): Promise<number> {
     const live = new Set((await snapshotter.list()).filter((s) => s.kind === 'committed').map((s) => s.key));
-    const alive = (e: CacheEntry) => e.results.every((snap) => snap === null || live.has(snap));
+    return this.forget((snap) => !live.has(snap));
+  }
+
+  /** Drops the entries that name any of `snapshots` (about to be removed); returns how many. */
+  forgetSnapshots(snapshots: ReadonlySet<string>): Promise<number> {
+    return this.forget((snap) => snapshots.has(snap));
+  }
+
+  private async forget(gone: (snapshot: string) => boolean): Promise<number> {
+    const alive = (e: CacheEntry) => e.results.every((snap) => snap === null || !gone(snap));
     if (Object.values(this.entries).every(alive)) return 0;
     let dropped = 0;
     // A build that recorded meanwhile committed its snapshots first, so it cannot be dropped here.

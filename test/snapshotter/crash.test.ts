@@ -25,6 +25,31 @@ function random(seed: number): () => number {
   };
 }
 
+/**
+ * Runs kiln with `args` in a process group of its own and kills the whole group (kiln, kiln-ns and
+ * what a step runs, as a power cut would take them) after `delayMs`; true when it was still running.
+ */
+async function killedAfter(root: string, args: string[], delayMs: number): Promise<boolean> {
+  const child = spawn(process.execPath, [kilnBin, '--root', root, ...args], { detached: true, stdio: 'ignore' });
+  const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
+  await new Promise((resolve) => setTimeout(resolve, delayMs));
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // It finished first: what ran to the end must verify clean too.
+  }
+  return (await ended) === 'SIGKILL';
+}
+
+/** A store holding busybox in a temp dir, removed after the test, and kiln on it. */
+async function crashStore(t: { after: (fn: () => Promise<void>) => void }, prefix: string) {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const root = path.join(dir, 'root');
+  await importBusybox(dir, root);
+  return { dir, root, kiln: (...args: string[]) => runKiln(['--root', root, ...args]) };
+}
+
 async function processesWith(token: string): Promise<number[]> {
   const pids: number[] = [];
   for (const name of await readdir('/proc')) {
@@ -39,11 +64,7 @@ test(`${ITERATIONS} builds killed with SIGKILL at random moments leave a store t
   const seed = Number(process.env.KILN_CRASH_SEED ?? Date.now() % 100_000);
   t.diagnostic(`seed ${seed} (KILN_CRASH_SEED repeats it)`);
   const next = random(seed);
-  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-crash-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const root = path.join(dir, 'root');
-  await importBusybox(dir, root);
-  const kiln = (...args: string[]) => runKiln(['--root', root, ...args]);
+  const { dir, root, kiln } = await crashStore(t, 'kiln-crash-');
 
   const ctx = path.join(dir, 'ctx');
   await mkdir(ctx);
@@ -69,19 +90,10 @@ test(`${ITERATIONS} builds killed with SIGKILL at random moments leave a store t
   let killed = 0;
   let recovered = 0;
   for (let i = 0; i < ITERATIONS; i++) {
-    const child = spawn(process.execPath, [kilnBin, '--root', root, 'build', '-q', '--no-cache', '-t', `crash:${i}`, '--build-arg', `I=${i}`, ctx], { detached: true, stdio: 'ignore' });
-    const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
     // From kiln's start-up to its export: a build here takes 1-2 s.
     const delay = Math.floor(100 + next() * 2000);
     killedAt.push(delay);
-    await new Promise((resolve) => setTimeout(resolve, delay));
-    // The whole group: kiln, kiln-ns and what the step runs, as a power cut would take them.
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      // It finished first: a build that ran to the end must verify clean too.
-    }
-    if ((await ended) === 'SIGKILL') killed++;
+    if (await killedAfter(root, ['build', '-q', '--no-cache', '-t', `crash:${i}`, '--build-arg', `I=${i}`, ctx], delay)) killed++;
     const verified = await kiln('store', 'verify');
     if (verified.stdout.toString().startsWith('recovered')) recovered++;
     assert.equal(verified.code, 0, `iteration ${i} (killed after ${delay} ms): ${verified.stdout}${verified.stderr}`);
@@ -105,11 +117,7 @@ test('save, load, rmi and prune killed with SIGKILL at random moments leave a st
   const seed = Number(process.env.KILN_CRASH_SEED ?? Date.now() % 100_000);
   t.diagnostic(`seed ${seed}`);
   const next = random(seed);
-  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-crash-ops-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const root = path.join(dir, 'root');
-  await importBusybox(dir, root);
-  const kiln = (...args: string[]) => runKiln(['--root', root, ...args]);
+  const { dir, root, kiln } = await crashStore(t, 'kiln-crash-ops-');
   const ctx = path.join(dir, 'ctx');
   await mkdir(ctx);
   await writeFile(path.join(ctx, 'Dockerfile'), 'FROM kiln.local/busybox\nRUN head -c 30000000 /dev/urandom > /r && echo kept > /kept\n');
@@ -128,16 +136,8 @@ test('save, load, rmi and prune killed with SIGKILL at random moments leave a st
     for (const [name, args] of ops) {
       if (name === 'rmi') assert.equal((await kiln('tag', 'keep', 'copy')).code, 0);
       await rm(path.join(dir, 'out.tar'), { force: true });
-      const child = spawn(process.execPath, [kilnBin, '--root', root, ...args()], { detached: true, stdio: 'ignore' });
-      const ended = new Promise<NodeJS.Signals | null>((resolve) => child.on('close', (_code, signal) => resolve(signal)));
       const delay = Math.floor(next() * 400);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // Finished first.
-      }
-      if ((await ended) === 'SIGKILL') killed++;
+      if (await killedAfter(root, args(), delay)) killed++;
       const verified = await kiln('store', 'verify');
       assert.equal(verified.code, 0, `${name} killed after ${delay} ms: ${verified.stdout}${verified.stderr}`);
       const out = await readFile(path.join(dir, 'out.tar')).catch(() => undefined);
