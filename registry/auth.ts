@@ -28,7 +28,8 @@ const CLIENT_ID = 'kiln';
 
 export class Authenticator {
   private challenge: Challenge | undefined;
-  private readonly tokens = new Map<string, CachedToken>();
+  /** Per scope set; a promise, so requests that start together share one token fetch. */
+  private readonly tokens = new Map<string, Promise<CachedToken>>();
   private creds: Promise<Credentials | undefined> | undefined;
   /** A refresh token the token server gave this process (offline_token), used over the password. */
   private refreshToken: string | undefined;
@@ -50,11 +51,19 @@ export class Authenticator {
       return `Basic ${Buffer.from(`${creds.username}:${creds.password ?? ''}`).toString('base64')}`;
     }
     const key = scopeKey(scopes);
-    const cached = this.tokens.get(key);
-    if (cached && cached.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return `Bearer ${cached.value}`;
-    const token = await this.fetchToken(c, scopes);
-    this.tokens.set(key, token);
-    return `Bearer ${token.value}`;
+    const held = this.tokens.get(key);
+    if (held) {
+      const t = await held.catch(() => undefined);
+      if (t && t.expiresAt - EXPIRY_MARGIN_MS > Date.now()) return `Bearer ${t.value}`;
+      if (this.tokens.get(key) === held) this.tokens.delete(key);
+    }
+    let pending = this.tokens.get(key);
+    if (!pending) {
+      const fetching = this.fetchToken(c, scopes);
+      this.tokens.set(key, (pending = fetching));
+      fetching.catch(() => this.tokens.get(key) === fetching && this.tokens.delete(key));
+    }
+    return `Bearer ${(await pending).value}`;
   }
 
   /**
@@ -66,7 +75,10 @@ export class Authenticator {
     if (next === undefined) throw new RegistryUnauthorizedError(this.host, what, (await this.credentials()) !== undefined);
     const known = this.challenge;
     this.challenge = next;
-    this.tokens.delete(scopeKey(scopes));
+    // Only the token that was refused goes: requests racing this one may have fetched a newer one.
+    const key = scopeKey(scopes);
+    const held = this.tokens.get(key);
+    if (held && sent !== undefined && `Bearer ${(await held.catch(() => undefined))?.value}` === sent && this.tokens.get(key) === held) this.tokens.delete(key);
     if (sent === undefined || known === undefined) return;
     // Basic credentials that were sent and refused will be refused again.
     if (next.scheme === 'basic' && sent.startsWith('Basic ')) throw new RegistryUnauthorizedError(this.host, what, true);

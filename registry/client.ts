@@ -89,7 +89,9 @@ export class RegistryClient {
 
   private async once(base: URL, req: RegistryRequest): Promise<HttpResponse> {
     let url = typeof req.path === 'string' ? new URL(req.path, base) : req.path;
-    let retriedAuth = false;
+    // One more try after learning the challenge, and one after a token was refused (expired, revoked).
+    let challenged = false;
+    let refreshed = false;
     for (let hops = 0; ; ) {
       const own = url.origin === base.origin;
       const authorization = own ? await this.auth.authorization(req.scopes) : undefined;
@@ -97,10 +99,12 @@ export class RegistryClient {
       if (authorization !== undefined) headers.authorization = authorization;
       const body = req.body?.();
       const res = await this.transport.request({ method: req.method, url, headers, ...(body !== undefined ? { body } : {}) });
-      if (res.status === 401 && own && !retriedAuth) {
+      const retryAuth = authorization === undefined ? !challenged : authorization.startsWith('Bearer ') && !refreshed;
+      if (res.status === 401 && own && retryAuth) {
         await res.body.dump();
         await this.auth.unauthorized(header(res, 'www-authenticate'), req.scopes, authorization, req.what);
-        retriedAuth = true;
+        if (authorization === undefined) challenged = true;
+        else refreshed = true;
         continue;
       }
       if (res.status === 401 || (res.status === 403 && own && authorization === undefined)) {
