@@ -8,3 +8,13 @@ export class OptionError extends Error {
     this.name = 'OptionError';
   }
 }
+
+/** `--pull` asked for a base image's tag at its registry, and the registry could not answer. */
+export class BaseImagePullError extends Error {
+  readonly code = 'KILN_BASE_IMAGE_PULL';
+  readonly userFacing = true;
+  constructor(readonly ref: string, reason: string) {
+    super(`--pull: base image "${ref}" could not be resolved at its registry (${reason}); drop --pull to build from the store's copy`);
+    this.name = 'BaseImagePullError';
+  }
+}

@@ -1,6 +1,6 @@
 // HTTP to registries on undici: one Pool per origin (keep-alive, no pipelining, a bounded number
 // of connections), each with that host's TLS trust. Knows nothing of the distribution API.
-import { Pool } from 'undici';
+import type { Pool } from 'undici';
 import type { Readable } from 'node:stream';
 import type { TlsOptions } from './tls.js';
 
@@ -53,6 +53,8 @@ export class Transport {
     if (!p) {
       p = (async () => {
         const tls = url.protocol === 'https:' ? await this.opts.tlsFor(url.host) : {};
+        // Loaded on first use: commands that never reach a registry do not pay for undici.
+        const { Pool } = await import('undici');
         return new Pool(url.origin, {
           connections: this.opts.connections ?? 6,
           pipelining: 1,

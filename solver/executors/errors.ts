@@ -11,8 +11,8 @@ export class SourceImageMissingError extends ExecutorError {
   readonly code = 'KILN_SOURCE_IMAGE_MISSING';
   constructor(readonly ref: string, root: string, reason: string) {
     super(
-      `base image "${ref}" is not in the store at ${root} (${reason}); kiln does not pull during builds: ` +
-        `add it with 'kiln import ROOTFS.tar ${ref}' or 'kiln load -i IMAGE.tar'`,
+      `base image "${ref}" is not in the store at ${root} (${reason}); ` +
+        `pull it with 'kiln pull ${ref}', or add it with 'kiln import ROOTFS.tar ${ref}' or 'kiln load -i IMAGE.tar'`,
     );
     this.name = 'SourceImageMissingError';
   }
