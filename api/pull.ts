@@ -7,6 +7,7 @@ import { formatReference, parseReference } from '../oci/reference.js';
 import type { BlobSink } from '../registry/blob-fetch.js';
 import { fetchBlobs } from '../registry/blob-fetch.js';
 import { fetchManifest, isIndexType, pickPlatform, type FetchedManifest } from '../registry/manifest-resolve.js';
+import type { ContentStore } from '../snapshotter/content.js';
 import type { Store } from '../snapshotter/store.js';
 import { openRegistries, type RegistryAccess, type RegistryEvent } from './registry-session.js';
 
@@ -52,7 +53,7 @@ export async function pull(store: Store, input: string, opts: PullOptions = {}):
       return doc.config && doc.layers ? [doc.config, ...doc.layers] : [];
     });
     await store.leases.add(lease, ...[top, ...manifests, ...blobs].map((b) => ({ kind: 'blob' as const, key: b.digest })));
-    await fetchBlobs(client, repo, blobs, storeSink(store), name, {
+    await fetchBlobs(client, repo, blobs, storeSink(store.content), name, {
       onBlob: (d, outcome) => emit({ type: 'blob', ref: name, digest: d.digest, size: d.size, status: outcome, time: Date.now() }),
     });
     for (const m of [...manifests, top]) await store.content.write(m.bytes, m.digest);
@@ -67,6 +68,6 @@ export async function pull(store: Store, input: string, opts: PullOptions = {}):
 }
 
 /** The content store as the registry's sink: blobs committed only once verified. */
-function storeSink(store: Store): BlobSink {
-  return { has: (d) => store.content.has(d), open: (desc) => store.content.writer({ digest: desc.digest, size: desc.size }) };
+export function storeSink(content: ContentStore): BlobSink {
+  return { has: (d) => content.has(d), open: (desc) => content.writer({ digest: desc.digest, size: desc.size }) };
 }

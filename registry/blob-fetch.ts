@@ -6,7 +6,7 @@ import type { Descriptor } from '../oci/image-spec.js';
 import { repoScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import { BlobMismatchError, RegistryHttpError } from './errors.js';
-import { isConnectionDrop } from './retry.js';
+import { wasDropped } from './retry.js';
 import { header } from './transport.js';
 
 /** Where one blob's bytes go; nothing becomes visible before commit(). */
@@ -82,7 +82,7 @@ export async function fetchBlob(client: RegistryClient, repo: string, desc: Desc
         }
       } catch (err) {
         res.body.destroy();
-        if (!isConnectionDrop(err) && !isAborted(err)) throw err;
+        if (!wasDropped(err) && !isAborted(err)) throw err;
         if (attempt >= attempts) throw new RegistryHttpError(client.host, `fetching blob ${desc.digest}`, 0, `the connection dropped ${attempts} times`);
         continue;
       }

@@ -129,7 +129,7 @@ export class RegistryClient {
     if (err instanceof TransientStatus) return new RegistryHttpError(this.host, 'request', err.status, err.detail || 'the registry kept failing');
     const code = (err as { code?: string; cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code ?? '';
     if (CERT_ERRORS.test(code)) return new RegistryTlsError(this.host, code, certsDirFor(this.certsRoot, this.host));
-    if (isConnectionDrop(err) || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return new RegistryUnreachableError(this.host, code || 'connection failed');
+    if (isConnectionDrop(err) || code === 'ENOTFOUND' || code === 'EHOSTUNREACH') return new RegistryUnreachableError(this.host, code || 'connection failed', isConnectionDrop(err));
     return err;
   }
 

@@ -39,7 +39,7 @@ export class ManifestUnknownError extends RegistryError {
 /** The registry cannot be reached at all (DNS, refused, timed out), after the retries. */
 export class RegistryUnreachableError extends RegistryError {
   readonly code = 'KILN_REGISTRY_UNREACHABLE';
-  constructor(readonly host: string, reason: string) {
+  constructor(readonly host: string, reason: string, /** The connection broke (rather than never being made). */ readonly dropped = false) {
     super(`cannot reach registry ${host}: ${reason}; check the name, the network, or whether it serves HTTPS`);
     this.name = 'RegistryUnreachableError';
   }

@@ -8,7 +8,7 @@ import type { Descriptor } from '../oci/image-spec.js';
 import { repoScope } from './auth.js';
 import type { RegistryClient } from './client.js';
 import { PushDigestError, RegistryHttpError } from './errors.js';
-import { isConnectionDrop, TransientStatus } from './retry.js';
+import { wasDropped } from './retry.js';
 import { header, type HttpResponse } from './transport.js';
 
 export interface PushBlob {
@@ -128,7 +128,7 @@ export async function pushBlob(client: RegistryClient, repo: string, blob: PushB
         chunked = false;
         continue;
       }
-      if (!(isConnectionDrop(err) || err instanceof TransientStatus) || attempt >= attempts) throw err;
+      if (!(wasDropped(err) || (err instanceof RegistryHttpError && err.status >= 500)) || attempt >= attempts) throw err;
     }
   }
 }
@@ -188,9 +188,12 @@ async function uploadChunked(client: RegistryClient, repo: string, blob: PushBlo
         retry: false,
       });
     } catch (err) {
-      if (!isConnectionDrop(err) || ++drops >= attempts) throw err;
-      // Ask the session how far it got, and go on from there.
-      const status = await uploadStatus(client, repo, url, what);
+      if (!wasDropped(err) || ++drops >= attempts) throw err;
+      // Ask the session how far it got, and go on from there; a session the break spoiled (the
+      // distribution registry's, when part of a chunk arrived) is given up and the upload restarted.
+      const status = await uploadStatus(client, repo, url, what).catch((statusErr: unknown) => {
+        throw statusErr instanceof RegistryHttpError && statusErr.status === 404 ? err : statusErr;
+      });
       url = status.url;
       offset = status.next;
       continue;

@@ -30,6 +30,11 @@ export function isConnectionDrop(err: unknown): boolean {
   return DROPS.has(e?.code ?? '') || DROPS.has(e?.cause?.code ?? '') || (err instanceof Error && err.message === 'other side closed');
 }
 
+/** A drop as the client reports it after its own tries: worth resuming an upload or download for. */
+export function wasDropped(err: unknown): boolean {
+  return isConnectionDrop(err) || (err as { dropped?: unknown } | null)?.dropped === true;
+}
+
 export function isTransientStatus(status: number): boolean {
   return status === 429 || status === 408 || (status >= 500 && status !== 501 && status !== 505);
 }

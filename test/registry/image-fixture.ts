@@ -6,7 +6,6 @@ import { MediaType, type Descriptor, type Manifest } from '../../oci/image-spec.
 import { sha256Digest } from '../../oci/digest.js';
 import type { ContentStore } from '../../snapshotter/content.js';
 import type { PushImage } from '../../registry/push.js';
-import type { BlobSink } from '../../registry/blob-fetch.js';
 
 export interface FixtureImage {
   push: PushImage;
@@ -42,9 +41,4 @@ export async function makeImage(store: ContentStore, layerSizes: number[], opts:
       manifests: [{ digest, mediaType: manifest.mediaType!, bytes }],
     },
   };
-}
-
-/** The store as a sink for fetched blobs. */
-export function storeSink(store: ContentStore): BlobSink {
-  return { has: (d) => store.has(d), open: (desc) => store.writer({ digest: desc.digest, size: desc.size }) };
 }

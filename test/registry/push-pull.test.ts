@@ -14,7 +14,8 @@ import { fetchBlobs } from '../../registry/blob-fetch.js';
 import { MediaType, type Index } from '../../oci/image-spec.js';
 import { sha256Digest } from '../../oci/digest.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry.js';
-import { makeImage, storeSink } from './image-fixture.js';
+import { makeImage } from './image-fixture.js';
+import { storeSink } from '../../api/pull.js';
 
 const MiB = 1024 * 1024;
 
