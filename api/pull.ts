@@ -5,6 +5,8 @@ import type { Descriptor, Index, Manifest, Platform } from '../oci/image-spec.js
 import { hostPlatform } from '../oci/platform.js';
 import { formatReference, parseReference } from '../oci/reference.js';
 import type { BlobSink } from '../registry/blob-fetch.js';
+import type { RegistryClient } from '../registry/client.js';
+import type { Registries } from '../registry/registries.js';
 import { fetchBlobs } from '../registry/blob-fetch.js';
 import { fetchManifest, isIndexType, pickPlatform, type FetchedManifest } from '../registry/manifest-resolve.js';
 import type { ContentStore } from '../snapshotter/content.js';
@@ -35,8 +37,7 @@ export async function pull(store: Store, input: string, opts: PullOptions = {}):
   // Blobs are written before any record names them: the lease keeps prune off them meanwhile.
   const lease = await store.leases.create({ owned: true });
   try {
-    const client = registries.client(ref.domain);
-    const top = await fetchManifest(client, repo, ref.digest ?? ref.tag!, name);
+    const { client, top } = await firstAnswering(registries, mirrorsFor(ref.domain, opts.env ?? process.env), ref.domain, repo, ref.digest ?? ref.tag!, name);
     emit({ type: 'resolve', ref: name, digest: top.digest, time: Date.now() });
     const manifests: FetchedManifest[] = [];
     if (isIndexType(top.mediaType)) {
@@ -65,6 +66,29 @@ export async function pull(store: Store, input: string, opts: PullOptions = {}):
     await store.leases.delete(lease).catch(() => undefined);
     await done();
   }
+}
+
+/**
+ * KILN_REGISTRY_MIRRORS (comma-separated `host[:port]` or URLs) for Docker Hub, tried in order
+ * before it, as dockerd's registry-mirrors; other registries have none.
+ */
+export function mirrorsFor(domain: string, env: NodeJS.ProcessEnv): string[] {
+  if (domain !== 'docker.io') return [];
+  return (env.KILN_REGISTRY_MIRRORS ?? '').split(',').map((m) => m.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '')).filter((m) => m !== '');
+}
+
+/** The manifest from the first mirror that has it, else from the origin (whose error is the one thrown). */
+async function firstAnswering(registries: Registries, mirrors: string[], origin: string, repo: string, reference: string, name: string): Promise<{ client: RegistryClient; top: FetchedManifest }> {
+  for (const host of mirrors) {
+    const client = registries.client(host);
+    try {
+      return { client, top: await fetchManifest(client, repo, reference, name) };
+    } catch (err) {
+      if ((err as { userFacing?: boolean }).userFacing !== true) throw err;
+    }
+  }
+  const client = registries.client(origin);
+  return { client, top: await fetchManifest(client, repo, reference, name) };
 }
 
 /** The content store as the registry's sink: blobs committed only once verified. */

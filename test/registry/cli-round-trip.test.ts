@@ -1,7 +1,7 @@
 // The registry flow through the real `kiln` binary against a real registry: build --push, skopeo
 // reading what kiln pushed, an unchanged re-push uploading nothing, pull into an empty store and
 // run, FROM a registry image with an empty store, cross-repository mounts, and an image skopeo
-// pushed (Docker media types) pulled and run by kiln.
+// pushed (Docker media types) pulled and run by kiln, and Docker Hub names through a mirror.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -97,6 +97,22 @@ describe('kiln and a registry, end to end', () => {
     const statuses = pushed.out.trim().split('\n').slice(0, -1).map((l) => l.split(': ')[1]);
     assert.equal(statuses.filter((s) => s === 'mounted').length, 2, pushed.out);
     assert.equal(statuses.filter((s) => s === 'pushed').length, 3, pushed.out); // the config, the COPY and the RUN layers
+  });
+
+  it('pulls Docker Hub names from KILN_REGISTRY_MIRRORS first, recording them under docker.io', async () => {
+    assert.equal((await kiln(['tag', 'kiln.local/busybox', `${reg.host}/library/busybox:mirrored`], 'a')).code, 0);
+    assert.equal((await kiln(['push', `${reg.host}/library/busybox:mirrored`], 'a')).code, 0);
+    const saved = env;
+    env = { ...env, KILN_REGISTRY_MIRRORS: `http://${reg.host}/` };
+    try {
+      const pulled = await kiln(['pull', 'busybox:mirrored'], 'e');
+      assert.equal(pulled.code, 0, pulled.stderr);
+      assert.match(pulled.out, /\ndocker\.io\/library\/busybox:mirrored\n$/);
+      const ran = await kiln(['run', '--rm', 'busybox:mirrored', 'echo', 'via-mirror'], 'e');
+      assert.equal(ran.out, 'via-mirror\n');
+    } finally {
+      env = saved;
+    }
   });
 
   it('pulls and runs an image skopeo pushed with Docker media types', async () => {
