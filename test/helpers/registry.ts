@@ -34,8 +34,12 @@ export interface TokenServer {
   issued: string[];
   /** The next token handed out is signed with a key the registry does not trust (then honest again). */
   revokeNext(): void;
-  /** Basic credentials the last token request carried, decoded (for checking what kiln sent). */
+  /** The user the last token was issued to (from Basic credentials or a refresh token). */
   lastUser: string | undefined;
+  /** Token requests answered through the refresh-token (identity token) flow. */
+  refreshUsed: number;
+  /** A refresh token the server handed `user` (after a login with offline_token), for identity-token tests. */
+  refreshTokenFor(user: string): string | undefined;
   close(): Promise<void>;
 }
 
@@ -94,26 +98,46 @@ async function startTokenServer(dir: string, service: string, issuer: string, us
     url: '',
     issued: [],
     lastUser: undefined,
+    refreshUsed: 0,
+    refreshTokenFor: (u: string) => [...refreshTokens].find(([, who]) => who === u)?.[0],
     bundle: path.join(dir, 'token.crt'),
     revokeNext: () => {
       revoke = true;
     },
     close: () => new Promise((r) => server.close(() => r())),
   };
-  const server: Server = createHttpServer((req, res) => {
+  const refreshTokens = new Map<string, string>();
+  const server: Server = createHttpServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const auth = req.headers.authorization;
     let user: string | undefined;
-    if (auth?.startsWith('Basic ')) {
+    let scopes = url.searchParams.getAll('scope');
+    let refresh: string | undefined;
+    if (req.method === 'POST') {
+      // The OAuth2 form: a refresh token stands for the user who logged in with a password.
+      let body = '';
+      for await (const c of req) body += String(c);
+      const form = new URLSearchParams(body);
+      user = form.get('grant_type') === 'refresh_token' ? refreshTokens.get(form.get('refresh_token') ?? '') : undefined;
+      if (user === undefined) {
+        res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
+        return;
+      }
+      scopes = (form.get('scope') ?? '').split(' ').filter((x) => x !== '');
+      state.refreshUsed++;
+    } else if (auth?.startsWith('Basic ')) {
       const [u, p] = Buffer.from(auth.slice(6), 'base64').toString('utf8').split(':') as [string, string];
       if (users[u] !== p) {
         res.writeHead(401).end('{"errors":[{"code":"UNAUTHORIZED"}]}');
         return;
       }
       user = u;
+      if (url.searchParams.get('offline_token') === 'true') {
+        refresh = randomBytes(12).toString('hex');
+        refreshTokens.set(refresh, u);
+      }
     }
     state.lastUser = user;
-    const scopes = url.searchParams.getAll('scope');
     state.issued.push(scopes.join(' '));
     const access = scopes.map((s) => {
       const [type, name, actions] = s.split(':') as [string, string, string];
@@ -127,7 +151,7 @@ async function startTokenServer(dir: string, service: string, issuer: string, us
     const claims = { iss: issuer, sub: user ?? '', aud: service, exp: now + 300, nbf: now - 10, iat: now, jti: randomBytes(8).toString('hex'), access };
     const input = `${b64url(JSON.stringify(head))}.${b64url(JSON.stringify(claims))}`;
     const sig = createSign('RSA-SHA256').update(input).sign(signer.key);
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${input}.${b64url(sig)}`, expires_in: 300, issued_at: new Date().toISOString() }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: `${input}.${b64url(sig)}`, expires_in: 300, issued_at: new Date().toISOString(), ...(refresh ? { refresh_token: refresh } : {}) }));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   state.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/token`;

@@ -1,5 +1,5 @@
 // A TCP proxy in front of a test server that can misbehave on purpose: drop a connection after so
-// many bytes, change bytes on the way, and count what passed. It knows nothing of HTTP.
+// many bytes, change bytes on the way, answer in the server's place, and count what passed.
 import { createServer, connect, type Socket } from 'node:net';
 
 export interface ProxyConnection {
@@ -13,7 +13,8 @@ export interface ProxyConnection {
 export interface ProxyRules {
   /** Returns the bytes to pass on, or 'drop' to cut both sides of the connection now. */
   server?(conn: ProxyConnection, chunk: Buffer): Buffer | 'drop';
-  client?(conn: ProxyConnection, chunk: Buffer): Buffer | 'drop';
+  /** As `server`; `{ answer }` replies to the client with those bytes instead of forwarding. */
+  client?(conn: ProxyConnection, chunk: Buffer): Buffer | 'drop' | { answer: Buffer };
 }
 
 export interface TcpProxy {
@@ -41,6 +42,7 @@ export async function startProxy(targetPort: number, rules: ProxyRules = {}): Pr
       const out = rules.client ? rules.client(conn, chunk) : chunk;
       conn.fromClient += chunk.length;
       if (out === 'drop') return cut();
+      if (!Buffer.isBuffer(out)) return void client.write(out.answer);
       upstream.write(out);
     });
     upstream.on('data', (chunk: Buffer) => {

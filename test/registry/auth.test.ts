@@ -134,6 +134,21 @@ describe('token auth', () => {
     await anon.close();
   });
 
+  it('uses an identity token (the docker config\'s identitytoken) through the refresh-token flow', async () => {
+    const token = reg.token!;
+    const refresh = token.refreshTokenFor('bob');
+    assert.ok(refresh, 'the token server handed out a refresh token for the offline_token request');
+    const cfg = path.join(dir, 'docker-identity');
+    await dockerConfig(cfg, { auths: { [reg.host]: { identitytoken: refresh } } });
+    const client = new RegistryClient(reg.host, { env: { HOME: dir, DOCKER_CONFIG: cfg } });
+    const img = await makeImage(src, [700]);
+    const used = token.refreshUsed;
+    await pushImage(client, 'tok/identity', { ...img.push, tag: '1' }, 'tok/identity:1');
+    assert.ok(token.refreshUsed > used, 'the push got its token with the refresh token');
+    assert.equal(token.lastUser, 'bob');
+    await client.close();
+  });
+
   it('fetches a new token when the registry refuses the one it has', async () => {
     const client = new RegistryClient(reg.host, { env: { HOME: dir }, credentials: { username: 'bob', password: PASSWORD } });
     const before = reg.token!.issued.length;

@@ -1,5 +1,5 @@
 // A registry behind a TCP proxy that misbehaves: connections dropped in the middle of downloads
-// and uploads (both complete, the pulled bytes identical), and a flipped byte in a blob (the pull
+// and uploads (both complete, the pulled bytes identical), 429/503 answers retried, and a flipped byte in a blob (the pull
 // fails naming the blob, and the store holds nothing of it).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,6 +82,29 @@ describe('registry faults through a proxy', () => {
     for (const b of img.blobs) assert.deepEqual(await readFile(dst.blobPath(b.digest)), await readFile(src.blobPath(b.digest)));
     const ranged = (await reg.requests()).filter((r) => r.method === 'GET' && r.path.includes(img.blobs[1]!.digest));
     assert.equal(ranged.at(-1)!.status, 206, 'the second request resumed with Range');
+  });
+
+  it('retries a 429 after its Retry-After and a 503 with backoff', async () => {
+    const img = await makeImage(src, [100]);
+    await pushImage(new RegistryClient(reg.host, { env: { HOME: dir } }), 'faults/retry', { ...img.push, tag: '1' }, 'retry');
+    const answers = [
+      'HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n',
+      'HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n',
+    ];
+    let asked = 0;
+    const proxy = await startProxy(reg.port, {
+      client: (_conn, chunk) => {
+        if (!chunk.toString('latin1').startsWith('GET /v2/faults/retry/manifests/1 ')) return chunk;
+        asked++;
+        const answer = answers.shift();
+        return answer ? { answer: Buffer.from(answer) } : chunk;
+      },
+    });
+    proxies.push(proxy);
+    const started = Date.now();
+    assert.equal((await fetchManifest(through(proxy), 'faults/retry', '1', 'retry')).digest, img.manifestDigest);
+    assert.equal(asked, 3);
+    assert.ok(Date.now() - started >= 950, 'the Retry-After second was waited');
   });
 
   it('refuses a blob with a flipped byte, naming it, and stores nothing of it', async () => {
