@@ -18,3 +18,13 @@ export class BaseImagePullError extends Error {
     this.name = 'BaseImagePullError';
   }
 }
+
+/** An index of which the store has only some platforms (as a single-platform pull leaves it). */
+export class PartialImageError extends Error {
+  readonly code = 'KILN_IMAGE_PARTIAL';
+  readonly userFacing = true;
+  constructor(readonly image: string, readonly missing: string) {
+    super(`${image}: the store has only some platforms of this image (not ${missing}); pull it with 'kiln pull -a' first to push all of them`);
+    this.name = 'PartialImageError';
+  }
+}

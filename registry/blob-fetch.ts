@@ -1,7 +1,7 @@
 // Blobs from a registry into a sink the caller gives (the store, for kiln): several at a time,
-// each streamed, counted and hashed as it arrives and committed only when size and digest match.
+// each streamed and counted as it arrives, hashed by the sink as it writes (once), and committed
+// only when size and digest match.
 // A dropped download resumes with Range from what arrived, where the registry allows it.
-import { Digester } from '../oci/digest.js';
 import type { Descriptor } from '../oci/image-spec.js';
 import { repoScope } from './auth.js';
 import type { RegistryClient } from './client.js';
@@ -12,6 +12,8 @@ import { header } from './transport.js';
 /** Where one blob's bytes go; nothing becomes visible before commit(). */
 export interface BlobWriter {
   write(chunk: Buffer): Promise<void>;
+  /** sha256 of what was written, `sha256:…`; asked once, after the last write. */
+  digest(): string;
   /** Drops what was written: the registry restarted the blob from its first byte. */
   reset(): Promise<void>;
   /** Makes the blob visible; called only once its size and digest were checked. */
@@ -55,7 +57,6 @@ export async function fetchBlobs(client: RegistryClient, repo: string, blobs: re
 export async function fetchBlob(client: RegistryClient, repo: string, desc: Descriptor, sink: BlobSink, display: string, attempts = 5): Promise<BlobOutcome> {
   if (await sink.has(desc.digest)) return 'present';
   const writer = await sink.open(desc);
-  let hash = new Digester();
   let written = 0;
   try {
     for (let attempt = 1; ; attempt++) {
@@ -70,14 +71,12 @@ export async function fetchBlob(client: RegistryClient, repo: string, desc: Desc
       if (written > 0 && (res.status === 200 || !header(res, 'content-range')?.startsWith(`bytes ${written}-`))) {
         // The registry started over (it ignores Range): so does the writer.
         await writer.reset();
-        hash = new Digester();
         written = 0;
       }
       try {
         for await (const chunk of res.body as AsyncIterable<Buffer>) {
           written += chunk.length;
           if (written > desc.size) throw new BlobMismatchError(display, desc.digest, `more than ${desc.size} bytes`);
-          hash.update(chunk);
           await writer.write(chunk);
         }
       } catch (err) {
@@ -90,7 +89,7 @@ export async function fetchBlob(client: RegistryClient, repo: string, desc: Desc
         if (attempt >= attempts) throw new BlobMismatchError(display, desc.digest, `${written} of ${desc.size} bytes`);
         continue;
       }
-      const got = hash.digest();
+      const got = writer.digest();
       if (got !== desc.digest) throw new BlobMismatchError(display, desc.digest, got);
       await writer.commit();
       return 'fetched';
