@@ -78,12 +78,19 @@ echo "| image | step | kiln | skopeo | crane |"
 echo "|---|---|---|---|---|"
 for image in ${images//,/ }; do
   make_image "$image"
-  # Each push goes to a fresh repository, so the registry has to receive every byte; kiln's tag is
-  # removed after it, or the next push would mount the blobs from that repository instead.
-  k_push() { kiln tag --root "$work/src-root" "kiln.bench/$image:src" "$reg/k$image$1/x:1" && kiln push --root "$work/src-root" "$reg/k$image$1/x:1" && kiln rmi --root "$work/src-root" "$reg/k$image$1/x:1"; }
+  # Each push goes to a fresh repository, so the registry has to receive every byte; kiln's tag of
+  # the run before is removed first (untimed), or kiln would mount the blobs from that repository.
+  prepare() {
+    [ "$1" = 1 ] || kiln rmi --root "$work/src-root" "$reg/k$image$(($1 - 1))/x:1" >/dev/null
+    kiln tag --root "$work/src-root" "kiln.bench/$image:src" "$reg/k$image$1/x:1"
+  }
+  k_push() { kiln push --root "$work/src-root" "$reg/k$image$1/x:1"; }
   s_push() { skopeo copy -q --dest-tls-verify=false "oci-archive:$work/$image.tar" "docker://$reg/s$image$1/x:1"; }
   c_push() { "$crane" push --insecure "$work/$image-oci" "$reg/c$image$1/x:1"; }
-  kp=$(median k_push); sp=$(median s_push); cp=-; [ -z "$crane" ] || cp=$(median c_push)
+  kp=$(median k_push)
+  kiln rmi --root "$work/src-root" "$reg/k$image$runs/x:1" >/dev/null
+  prepare() { :; }
+  sp=$(median s_push); cp=-; [ -z "$crane" ] || cp=$(median c_push)
   echo "| $image | push | $kp | $sp | $cp |"
   # A second push of what is there already: HEADs and the manifest.
   kiln tag --root "$work/src-root" "kiln.bench/$image:src" "$reg/k${image}1/x:1"

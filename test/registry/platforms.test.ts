@@ -9,14 +9,12 @@ import path from 'node:path';
 import { Store } from '../../snapshotter/store.js';
 import { ContentStore } from '../../snapshotter/content.js';
 import { RegistryClient } from '../../registry/client.js';
-import { pushImage, putManifest } from '../../registry/push.js';
 import { fetchManifest } from '../../registry/manifest-resolve.js';
-import { MediaType, type Index } from '../../oci/image-spec.js';
-import { sha256Digest } from '../../oci/digest.js';
+import { MediaType } from '../../oci/image-spec.js';
 import { pull } from '../../api/pull.js';
 import { push } from '../../api/push.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry.js';
-import { makeImage } from './image-fixture.js';
+import { pushTwoPlatformIndex } from './image-fixture.js';
 
 describe('multi-platform pull and push', () => {
   let reg: RegistryServer;
@@ -30,22 +28,9 @@ describe('multi-platform pull and push', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'kiln-platforms-'));
     const src = new ContentStore(path.join(dir, 'src'));
     const client = new RegistryClient(reg.host, { env: env() });
-    const amd = await makeImage(src, [1000], { arch: 'amd64' });
-    const arm = await makeImage(src, [2000], { arch: 'arm64' });
-    await pushImage(client, 'multi/app', amd.push, 'multi');
-    await pushImage(client, 'multi/app', arm.push, 'multi');
-    armDigest = arm.manifestDigest;
-    const index: Index = {
-      schemaVersion: 2,
-      mediaType: MediaType.ociIndex,
-      manifests: [
-        { mediaType: MediaType.ociManifest, digest: amd.manifestDigest, size: amd.push.manifests[0]!.bytes.length, platform: { os: 'linux', architecture: 'amd64' } },
-        { mediaType: MediaType.ociManifest, digest: arm.manifestDigest, size: arm.push.manifests[0]!.bytes.length, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-      ],
-    };
-    const bytes = Buffer.from(JSON.stringify(index));
-    indexDigest = sha256Digest(bytes);
-    await putManifest(client, 'multi/app', { digest: indexDigest, mediaType: MediaType.ociIndex, bytes }, '1', 'multi');
+    const pushed = await pushTwoPlatformIndex(client, src, 'multi/app', '1');
+    indexDigest = pushed.indexDigest;
+    armDigest = pushed.arm.manifestDigest;
     await client.close();
   });
   after(async () => {

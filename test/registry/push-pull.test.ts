@@ -8,13 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ContentStore } from '../../snapshotter/content.js';
 import { RegistryClient } from '../../registry/client.js';
-import { pushImage, putManifest, type PushOutcome } from '../../registry/push.js';
+import { pushImage, type PushOutcome } from '../../registry/push.js';
 import { fetchManifest, resolveManifest } from '../../registry/manifest-resolve.js';
 import { fetchBlobs } from '../../registry/blob-fetch.js';
-import { MediaType, type Index } from '../../oci/image-spec.js';
-import { sha256Digest } from '../../oci/digest.js';
+import { MediaType } from '../../oci/image-spec.js';
 import { startRegistry, type RegistryServer } from '../helpers/registry.js';
-import { makeImage } from './image-fixture.js';
+import { makeImage, pushTwoPlatformIndex } from './image-fixture.js';
 import { storeSink } from '../../api/pull.js';
 
 const MiB = 1024 * 1024;
@@ -83,22 +82,9 @@ describe('registry client over plain HTTP', () => {
   });
 
   it('picks the platform of an index as containerd does, and lists them when one is missing', async () => {
-    const amd = await makeImage(src, [100], { arch: 'amd64' });
-    const arm = await makeImage(src, [100], { arch: 'arm64' });
-    await pushImage(client, 'multi/app', amd.push, 'multi');
-    await pushImage(client, 'multi/app', arm.push, 'multi');
-    const index: Index = {
-      schemaVersion: 2,
-      mediaType: MediaType.ociIndex,
-      manifests: [
-        { mediaType: MediaType.ociManifest, digest: amd.manifestDigest, size: amd.push.manifests[0]!.bytes.length, platform: { os: 'linux', architecture: 'amd64' } },
-        { mediaType: MediaType.ociManifest, digest: arm.manifestDigest, size: arm.push.manifests[0]!.bytes.length, platform: { os: 'linux', architecture: 'arm64', variant: 'v8' } },
-      ],
-    };
-    const bytes = Buffer.from(JSON.stringify(index));
-    await putManifest(client, 'multi/app', { digest: sha256Digest(bytes), mediaType: MediaType.ociIndex, bytes }, 'latest', 'multi');
+    const { indexDigest, arm } = await pushTwoPlatformIndex(client, src, 'multi/app', 'latest');
     const got = await resolveManifest(client, 'multi/app', 'latest', { os: 'linux', architecture: 'arm64' }, 'multi/app:latest');
-    assert.equal(got.top.digest, sha256Digest(bytes));
+    assert.equal(got.top.digest, indexDigest);
     assert.equal(got.manifest.digest, arm.manifestDigest);
     await assert.rejects(resolveManifest(client, 'multi/app', 'latest', { os: 'linux', architecture: 's390x' }, 'multi/app:latest'), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'KILN_PLATFORM_NOT_FOUND');
