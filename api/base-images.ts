@@ -36,20 +36,22 @@ export function baseImages(store: Store, opts: BaseImageOptions = {}): BaseImage
   const fetch = async (ref: string, platform: Platform): Promise<void> => {
     // A digest cannot move: --pull has nothing to re-resolve when the store has it.
     const pinned = parseReference(ref).digest !== undefined;
-    let local = true;
+    let localError: unknown;
     try {
       await resolveImage(store, ref, platform);
       if (!opts.pull || pinned) return;
     } catch (err) {
       if (!isMissing(err)) throw err;
-      local = false;
+      localError = err;
     }
     try {
       await pull(store, ref, { ...opts, platform });
     } catch (err) {
       if ((err as { userFacing?: boolean }).userFacing !== true) throw err;
+      // The store's image without the platform says more than a registry that cannot be reached.
+      if (localError instanceof PlatformNotFoundError) throw localError;
       const reason = (err as Error).message;
-      throw local ? new BaseImagePullError(ref, reason) : new SourceImageMissingError(ref, store.root, `pulling it failed: ${reason}`);
+      throw localError === undefined ? new BaseImagePullError(ref, reason) : new SourceImageMissingError(ref, store.root, `pulling it failed: ${reason}`);
     }
   };
   const ensure = (ref: string, platform: Platform): Promise<void> => {
