@@ -1,14 +1,67 @@
-// FROM images for a build, resolved through the local store and pinned to what each name points
-// at now; each name once per build, since stages often share a base.
+// The images a build starts from (FROM, COPY --from, RUN --mount from=), as `docker build` finds
+// them: the store's when it has the name for the platform, else pulled; with `pull`, tags are
+// resolved at the registry again. Each name once per build; FROM names are pinned to a digest.
 import type { ImageResolver } from '../frontend/compile.js';
+import type { Platform } from '../oci/image-spec.js';
 import { formatPlatform } from '../oci/platform.js';
-import { ImageNotFoundError } from '../snapshotter/errors.js';
+import { parseReference } from '../oci/reference.js';
+import { BlobNotFoundError, ImageNotFoundError, PlatformNotFoundError } from '../snapshotter/errors.js';
 import { resolveImage } from '../snapshotter/image-read.js';
 import type { Store } from '../snapshotter/store.js';
+import { BaseImagePullError } from './errors.js';
+import { isUserError } from '../errors/kiln-error.js';
+import { pull } from './pull.js';
+import type { RegistryAccess, RegistryEvent } from './registry-session.js';
 
-export function storeResolver(store: Store): ImageResolver {
-  const resolved = new Map<string, ReturnType<ImageResolver>>();
-  const resolve: ImageResolver = async (ref, platform) => {
+export interface BaseImageOptions extends RegistryAccess {
+  /** Resolve tags at the registry even when the store has the name (`--pull`). */
+  pull?: boolean;
+  onEvent?: (e: RegistryEvent) => void;
+}
+
+export interface BaseImages {
+  /** For the frontend: the image's config, and its name pinned to the digest it has now. */
+  resolver: ImageResolver;
+  /** For the solver: makes sure the store has `ref` for `platform`, pulling it if not. */
+  ensure(ref: string, platform: Platform): Promise<void>;
+}
+
+/** The store lacks the image (or the platform, or some of its blobs): a pull can fix that. */
+function isMissing(err: unknown): boolean {
+  return err instanceof ImageNotFoundError || err instanceof PlatformNotFoundError || err instanceof BlobNotFoundError;
+}
+
+export function baseImages(store: Store, opts: BaseImageOptions = {}): BaseImages {
+  const ensured = new Map<string, Promise<void>>();
+  const fetch = async (ref: string, platform: Platform): Promise<void> => {
+    // A digest cannot move: --pull has nothing to re-resolve when the store has it.
+    const pinned = parseReference(ref).digest !== undefined;
+    let localError: unknown;
+    try {
+      await resolveImage(store, ref, platform);
+      if (!opts.pull || pinned) return;
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      localError = err;
+    }
+    try {
+      await pull(store, ref, { ...opts, platform });
+    } catch (err) {
+      if (!isUserError(err)) throw err;
+      // The store's image without the platform says more than a registry that cannot be reached.
+      if (localError instanceof PlatformNotFoundError) throw localError;
+      const reason = (err as Error).message;
+      throw localError === undefined ? new BaseImagePullError(ref, reason) : new ImageNotFoundError(ref, store.root, `pulling it failed: ${reason}`);
+    }
+  };
+  const ensure = (ref: string, platform: Platform): Promise<void> => {
+    const key = `${ref} ${formatPlatform(platform)}`;
+    let p = ensured.get(key);
+    if (!p) ensured.set(key, (p = fetch(ref, platform)));
+    return p;
+  };
+  const resolver: ImageResolver = async (ref, platform) => {
+    await ensure(ref, platform);
     try {
       const img = await resolveImage(store, ref, platform);
       return { ref: `${img.name.replace(/@sha256:[a-f0-9]{64}$/, '')}@${img.record.target.digest}`, config: img.config };
@@ -17,10 +70,5 @@ export function storeResolver(store: Store): ImageResolver {
       throw err;
     }
   };
-  return (ref, platform) => {
-    const key = `${ref} ${formatPlatform(platform)}`;
-    let p = resolved.get(key);
-    if (!p) resolved.set(key, (p = resolve(ref, platform)));
-    return p;
-  };
+  return { resolver, ensure };
 }

@@ -1,6 +1,6 @@
 // `build()`: a Dockerfile (or a Definition) and its context become an image in the store and the
-// outputs asked for. The whole orchestration: base images resolved through the store, the solve
-// over its snapshots, the export, the outputs, all under one lease that ends with the process.
+// outputs asked for. The whole orchestration: base images from the store or pulled, the solve
+// over its snapshots, the export, the outputs and pushes, all under one lease that ends with the process.
 import path from 'node:path';
 import type { ImageConfig, Platform } from '../oci/image-spec.js';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
@@ -12,20 +12,21 @@ import { startContextScan } from '../solver/executors/context-files.js';
 import { exportImage, type ExportedImage } from '../exporter/image-export.js';
 import type { Definition } from '../solver/llb/types.js';
 import { emptyConfig } from '../frontend/image-config.js';
-import { parseOutputSpecs, storeNames, outputNames, type OutputSpec } from '../exporter/output-spec.js';
+import { parseOutputSpecs, pushNames, storeNames, outputNames, type OutputSpec } from '../exporter/output-spec.js';
 import { buildMetadata, type BuildMetadata } from '../exporter/build-metadata.js';
 import { hostPlatform } from '../oci/platform.js';
-import { storeResolver } from './base-images.js';
+import { baseImages } from './base-images.js';
 import { compileBuild } from './compile.js';
-import { sourceImages } from './llb-input.js';
-import { UserError } from '../errors/kiln-error.js';
+import { push } from './push.js';
+import { openRegistries, type RegistryAccess } from './registry-session.js';
+import { registryProgress } from './registry-progress.js';
 
 export type { OutputSpec };
 
 /** What a build reports as it goes: the solve's events, and the frontend's warnings first. */
 export type BuildEvent = SolveEvent | { type: 'warning'; message: string; time: number };
 
-export interface BuildOptions {
+export interface BuildOptions extends Omit<RegistryAccess, 'registries'> {
   store: Store;
   snapshotter: Snapshotter;
   /** The build context folder (relative to `cwd`). */
@@ -47,7 +48,7 @@ export interface BuildOptions {
   labels?: Record<string, string>;
   /** Where the image goes (see buildOutputs); default: the store, under no name. */
   outputs?: OutputSpec[];
-  /** Fail before solving, naming the images a pull would fetch (kiln has no registry client yet). */
+  /** Resolve base image tags at their registries even when the store has them (`--pull`). */
   pull?: boolean;
   /** The image's creation time and the clamp of its files' times (seconds). */
   sourceDateEpoch?: number;
@@ -72,15 +73,6 @@ export function buildOutputs(specs: readonly string[], tags: readonly string[], 
   return parseOutputSpecs(specs, { tags, cwd, normalize: normalizeName });
 }
 
-/** A FROM image kiln would have to pull; kiln has no registry client yet. */
-export class PullNotSupportedError extends UserError {
-  readonly code = 'KILN_PULL_UNSUPPORTED';
-  constructor(readonly refs: string[]) {
-    super(`--pull: kiln cannot pull images from registries yet (this build would pull ${refs.join(', ')})`, { hint: `drop --pull to build from the images in the store (kiln import, kiln load)` });
-    this.name = 'PullNotSupportedError';
-  }
-}
-
 interface Plan {
   definition: Definition;
   config: ImageConfig;
@@ -89,7 +81,6 @@ interface Plan {
 }
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
-  const { store, snapshotter } = opts;
   const cwd = opts.cwd ?? process.cwd();
   const emit = opts.onEvent ?? (() => undefined);
   const outputs = opts.outputs ?? [{ type: 'image', names: [] }];
@@ -97,12 +88,32 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const contextDir = path.resolve(cwd, opts.context);
   // The context's walk overlaps compiling (not for a Definition, which may read no context).
   const contextScan = opts.llb === undefined ? startContextScan(contextDir) : undefined;
+  const { registries, done } = openRegistries(opts);
+  try {
+    return await buildWith({ ...opts, registries }, { cwd, emit, outputs, platform, contextDir, contextScan });
+  } finally {
+    await done();
+  }
+}
+
+interface Prepared {
+  cwd: string;
+  emit: (e: BuildEvent) => void;
+  outputs: OutputSpec[];
+  platform: Platform;
+  contextDir: string;
+  contextScan: ReturnType<typeof startContextScan> | undefined;
+}
+
+async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outputs, platform, contextDir, contextScan }: Prepared): Promise<BuildResult> {
+  const { store, snapshotter } = opts;
+  const access = { ...(opts.env ? { env: opts.env } : {}), ...(opts.registries ? { registries: opts.registries } : {}) };
+  const bases = baseImages(store, { ...access, pull: opts.pull ?? false, onEvent: registryProgress(emit) });
 
   let plan: Plan;
   if (opts.llb !== undefined) {
     plan = { definition: opts.llb.definition, config: opts.llb.config ?? emptyConfig(platform), platform, contextDir };
   } else {
-    // With pull the store is not asked: the images are named, unpinned, for the error below.
     const compiled = await compileBuild({
       context: opts.context,
       cwd,
@@ -112,14 +123,10 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       ...(opts.buildArgs ? { buildArgs: opts.buildArgs } : {}),
       platform,
       noCache: opts.noCache ?? false,
-      ...(opts.pull ? {} : { resolveImage: storeResolver(store) }),
+      resolveImage: bases.resolver,
     });
     for (const message of compiled.warnings) emit({ type: 'warning', message, time: Date.now() });
     plan = { definition: compiled.definition, config: compiled.config, platform: compiled.platform, contextDir: compiled.contextDir };
-  }
-  if (opts.pull) {
-    const refs = sourceImages(plan.definition);
-    if (refs.length) throw new PullNotSupportedError(refs);
   }
   if (opts.labels && Object.keys(opts.labels).length) plan.config.config.Labels = { ...plan.config.config.Labels, ...opts.labels };
 
@@ -135,6 +142,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         secrets: opts.secrets ?? new Map(),
         signal: opts.signal ?? new AbortController().signal,
         platform: plan.platform,
+        ensureImage: bases.ensure,
         emit,
       },
       { noCache: opts.noCache ?? false, ...(opts.parallelism !== undefined ? { parallelism: opts.parallelism } : {}) },
@@ -155,6 +163,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
         emit,
       });
     }
+    for (const name of pushNames(outputs)) await push(store, name, { ...access, onEvent: registryProgress(emit) });
     return { image, metadata: buildMetadata(image, outputNames(outputs)) };
   } finally {
     await store.leases.delete(lease).catch(() => undefined);

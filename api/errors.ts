@@ -9,3 +9,21 @@ export class OptionError extends UserError {
     this.name = 'OptionError';
   }
 }
+
+/** `--pull` asked for a base image's tag at its registry, and the registry could not answer. */
+export class BaseImagePullError extends UserError {
+  readonly code = 'KILN_BASE_IMAGE_PULL';
+  constructor(readonly ref: string, reason: string) {
+    super(`--pull: base image "${ref}" could not be resolved at its registry (${reason}); drop --pull to build from the store's copy`);
+    this.name = 'BaseImagePullError';
+  }
+}
+
+/** An index of which the store has only some platforms (as a single-platform pull leaves it). */
+export class PartialImageError extends UserError {
+  readonly code = 'KILN_IMAGE_PARTIAL';
+  constructor(readonly image: string, readonly missing: string) {
+    super(`${image}: the store has only some platforms of this image (not ${missing}); pull it with 'kiln pull -a' first to push all of them`);
+    this.name = 'PartialImageError';
+  }
+}

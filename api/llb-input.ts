@@ -1,6 +1,5 @@
 // `build` of a Definition instead of a Dockerfile (`kiln build --llb FILE.pb`): the pb.Definition
-// as `kiln debug llb --format pb` prints it, the image config given beside it, and the base
-// images a Definition names.
+// as `kiln debug llb --format pb` prints it, and the image config given beside it.
 import type { ImageConfig } from '../oci/image-spec.js';
 import { LlbDecodeError } from '../solver/llb/errors.js';
 import { unmarshalDefinition, unmarshalOp } from '../solver/llb/marshal.js';
@@ -43,16 +42,4 @@ function isImageConfig(v: unknown): v is ImageConfig {
   if (typeof v !== 'object' || v === null) return false;
   const c = v as Record<string, unknown>;
   return typeof c.architecture === 'string' && typeof c.os === 'string' && typeof c.config === 'object' && c.config !== null;
-}
-
-const IMAGE_SOURCE = 'docker-image://';
-
-/** Every image a Definition's source ops name (FROM, COPY --from=IMAGE, RUN --mount from=IMAGE), sorted. */
-export function sourceImages(def: Definition): string[] {
-  const refs = new Set<string>();
-  for (const bytes of def.def) {
-    const id = unmarshalOp(bytes).source?.identifier;
-    if (id?.startsWith(IMAGE_SOURCE)) refs.add(id.slice(IMAGE_SOURCE.length));
-  }
-  return [...refs].sort();
 }

@@ -6,7 +6,8 @@ import { isUserError } from '../errors/kiln-error.js';
 
 /** Image names are full references (`docker.io/library/app:latest`) once resolved against -t. */
 export type OutputSpec =
-  | { type: 'image'; names: string[] }
+  /** `push`: the names are pushed to their registries too (push=true, or type=registry). */
+  | { type: 'image'; names: string[]; push?: true }
   | { type: 'oci' | 'docker'; dest: string; names: string[] }
   | { type: 'local'; dest: string }
   | { type: 'tar'; dest: string }
@@ -99,7 +100,8 @@ export function parseOutputSpec(spec: string, ctx: OutputContext): OutputSpec {
   const attrs = parseFields(spec);
   const type = attrs.get('type');
   if (type === undefined) throw new OutputSpecError(spec, 'no type=; use type=image, oci, docker, local, tar or cacheonly');
-  if (type === 'registry') throw new OutputSpecError(spec, 'pushing to a registry is not supported yet; write an archive with type=oci,dest=FILE.tar and push it with skopeo');
+  // buildx's type=registry is type=image,push=true.
+  if (type === 'registry') return parseOutputSpec(`${spec},push=true`.replace(/(^|,)type=registry(?=,|$)/, '$1type=image'), ctx);
   if (!isOutputType(type)) throw new OutputSpecError(spec, `unknown type '${type}'; use image, oci, docker, local, tar or cacheonly`);
   for (const key of attrs.keys()) {
     if (!KEYS[type].includes(key)) throw new OutputSpecError(spec, `kiln does not support ${key}= for type=${type} (it takes ${KEYS[type].filter((k) => k !== 'type').join(', ') || 'no other keys'})`);
@@ -115,7 +117,10 @@ export function parseOutputSpec(spec: string, ctx: OutputContext): OutputSpec {
   });
   if (type === 'image') {
     const push = attrs.get('push');
-    if (push !== undefined && parseBool(spec, 'push', push)) throw new OutputSpecError(spec, 'pushing to a registry is not supported yet; drop push=true to store the image locally');
+    if (push !== undefined && parseBool(spec, 'push', push)) {
+      if (names.length === 0) throw new OutputSpecError(spec, 'push=true needs a name to push to; add name=REGISTRY/REPO:TAG or -t');
+      return { type, names, push: true };
+    }
     return { type, names };
   }
   if (type === 'cacheonly') return { type };
@@ -151,6 +156,11 @@ export function parseOutputSpecs(specs: readonly string[], ctx: OutputContext): 
     seen.set(out.dest, specs[i]!);
   }
   return outputs;
+}
+
+/** The names the build pushes (its image outputs' with push=true). */
+export function pushNames(outputs: readonly OutputSpec[]): string[] {
+  return [...new Set(outputs.flatMap((o) => (o.type === 'image' && o.push ? o.names : [])))];
 }
 
 /** The names the build records in the local store (its image outputs'). */

@@ -9,6 +9,7 @@ import { ingestDir, ingestPath } from './ingest.js';
 import { BlobNotFoundError, DigestMismatchError } from './errors.js';
 import { asDiskFull } from './disk-full.js';
 import { writeFileAtomic } from './atomic-file.js';
+import { ContentWriter } from './content-writer.js';
 import { Digester, digestHex, isDigestHex, sha256Digest } from '../oci/digest.js';
 
 export interface BlobInfo {
@@ -156,6 +157,13 @@ export class ContentStore {
       await unlink(tmp).catch(() => undefined);
       throw asDiskFull(err, this.root, 'writing a blob');
     }
+  }
+
+  /** A writer for a blob that arrives in pieces (a download that may resume); see ContentWriter. */
+  async writer(expected: { digest: string; size: number }): Promise<ContentWriter> {
+    const target = this.blobPath(expected.digest);
+    await this.prepare();
+    return ContentWriter.create(ingestPath(this.root), target, expected);
   }
 
   async delete(digest: string): Promise<void> {

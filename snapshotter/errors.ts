@@ -20,8 +20,8 @@ export class DigestMismatchError extends UserError {
 }
 
 /**
- * No image by that name or ID in the store. For a build's FROM image `baseReason` says why it is
- * missing, and the hint is import or load, since kiln does not pull during builds.
+ * No image by that name or ID in the store. For a build's base image `baseReason` says why it is
+ * missing (a pull that failed, for instance).
  */
 export class ImageNotFoundError extends UserError {
   readonly code = 'KILN_IMAGE_NOT_FOUND';
@@ -30,7 +30,7 @@ export class ImageNotFoundError extends UserError {
       baseReason === undefined
         ? `image "${ref}" not found in the store at ${root}: pull, load or build it first ('kiln images' lists what is there)`
         : `base image "${ref}" is not in the store at ${root} (${baseReason})`,
-      baseReason === undefined ? {} : { hint: `kiln does not pull during builds: add it with 'kiln import ROOTFS.tar ${ref}' or 'kiln load -i IMAGE.tar'` },
+      baseReason === undefined ? {} : { hint: `pull it with 'kiln pull ${ref}', or add it with 'kiln import ROOTFS.tar ${ref}' or 'kiln load -i IMAGE.tar'` },
     );
     this.name = 'ImageNotFoundError';
   }

@@ -31,6 +31,8 @@ export interface SolveEnv {
   secrets: Map<string, Buffer>;
   signal: AbortSignal;
   platform: Platform;
+  /** Makes the store hold an image source's image for a platform (pulling it); none: the store's only. */
+  ensureImage?: (ref: string, platform: Platform) => Promise<void>;
   emit(e: SolveEvent): void;
 }
 

@@ -33,6 +33,8 @@ Options:
   -q, --quiet              no progress output (--progress quiet): stdout gets only the digest
   -o, --output SPEC        where the result goes (repeatable), as buildx:
                              type=image[,name=N[,N…]]    the local store (the default, under the -t names)
+                             type=image,push=true        the store, and pushed to the names' registries
+                             type=registry[,name=N]      the same (buildx's shorthand)
                              type=oci,dest=FILE.tar      an OCI layout tar (dest=- for stdout)
                              type=docker,dest=FILE.tar   a docker save tar (docker load reads it)
                              type=local,dest=DIR         the root filesystem into DIR (shorthand: -o DIR)
@@ -42,7 +44,8 @@ Options:
                            type=image outputs record the image in the store
       --iidfile FILE       write the image ID (its config digest) to FILE
       --metadata-file FILE write buildx's build metadata (containerimage.digest, …) as JSON to FILE
-      --pull               pull base images first (not supported yet: fails naming them)
+      --pull               resolve base image tags at their registries even when the store has them
+      --push               push the image to the registries of the -t names (--output type=registry)
       --llb FILE.pb        build a pb.Definition ('kiln debug llb --format pb', '-' = stdin) instead
                            of a Dockerfile; CONTEXT (default: .) serves its local sources
       --llb-config FILE    the image config for --llb (an image config JSON or 'kiln debug llb'
@@ -51,8 +54,9 @@ Options:
 ${rootUsage}
 ${snapshotterUsage}
 
-Base images come from the local store (kiln import, kiln load); SOURCE_DATE_EPOCH, when set, is
-the image's creation time and clamps file times in its layers.`;
+Base images come from the local store when it has them and are pulled otherwise (credentials
+from ~/.docker/config.json; plain HTTP only for loopback and KILN_INSECURE_REGISTRIES hosts);
+SOURCE_DATE_EPOCH, when set, is the image's creation time and clamps file times in its layers.`;
 
 function parseLabels(specs: string[]): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -116,6 +120,7 @@ async function runBuild(argv: string[], io: CliIO, cleanups: (() => Promise<void
       output: { type: 'string', short: 'o', multiple: true },
       'metadata-file': { type: 'string' },
       pull: { type: 'boolean' },
+      push: { type: 'boolean' },
       llb: { type: 'string' },
       'llb-config': { type: 'string' },
     },
@@ -142,7 +147,7 @@ async function runBuild(argv: string[], io: CliIO, cleanups: (() => Promise<void
   const labels = parseLabels(values.label ?? []);
   const secrets = await readSecrets(values.secret ?? [], { cwd: io.cwd, env: io.env });
   const sourceDateEpoch = parseEpoch(io.env);
-  const outputs = buildOutputs(values.output ?? [], values.tag ?? [], io.cwd);
+  const outputs = buildOutputs([...(values.output ?? []), ...(values.push ? ['type=registry'] : [])], values.tag ?? [], io.cwd);
   const toStdout = outputs.some((o) => 'dest' in o && o.dest === '-');
   if (toStdout && (io.stdout as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to write an archive to a terminal; redirect stdout or give the output a dest=FILE', usage);
 
@@ -193,6 +198,7 @@ async function runBuild(argv: string[], io: CliIO, cleanups: (() => Promise<void
       labels,
       outputs,
       pull: values.pull ?? false,
+      env: io.env,
       ...(sourceDateEpoch !== undefined ? { sourceDateEpoch } : {}),
       ...(parallelism !== undefined ? { parallelism } : {}),
       signal: ctrl.signal,

@@ -1,5 +1,5 @@
-// The docker-image source: a base image found in the local store (kiln does not pull during a
-// build), unpacked into its layers' snapshots.
+// The docker-image source: a base image from the local store (which the build's ensureImage may
+// first pull it into), unpacked into its layers' snapshots.
 import type { Platform } from '../../oci/image-spec.js';
 import { ImageNotFoundError } from '../../snapshotter/errors.js';
 import { resolveImage, type ResolvedImage } from '../../snapshotter/image-read.js';
@@ -20,8 +20,10 @@ function platformOf(p: PbPlatform | undefined, fallback: Platform): Platform {
 
 async function resolve(v: VertexInfo, env: SolveEnv): Promise<ResolvedImage> {
   const ref = imageRef(v);
+  const platform = platformOf(v.op.platform, env.platform);
+  await env.ensureImage?.(ref, platform);
   try {
-    return await resolveImage(env.store, ref, platformOf(v.op.platform, env.platform));
+    return await resolveImage(env.store, ref, platform);
   } catch (err) {
     if (err instanceof ImageNotFoundError) throw new ImageNotFoundError(ref, env.store.root, 'no image record by that name or digest');
     throw err;

@@ -19,7 +19,7 @@ test('a user error is its message on one line, no stack', () => {
 
 test('a hint is part of the one line and also kept apart for library callers', () => {
   const err = new ImageNotFoundError('a:1', '/s', 'no image record by that name or digest');
-  assert.equal(err.hint, "kiln does not pull during builds: add it with 'kiln import ROOTFS.tar a:1' or 'kiln load -i IMAGE.tar'");
+  assert.equal(err.hint, "pull it with 'kiln pull a:1', or add it with 'kiln import ROOTFS.tar a:1' or 'kiln load -i IMAGE.tar'");
   assert.equal(renderError(err), `error: base image "a:1" is not in the store at /s (no image record by that name or digest); ${err.hint}\n`);
   assert.equal(new ImageNotFoundError('a:1', '/s').hint, undefined);
   const step = new SolveError({ name: '[2/2] RUN x', digest: 'sha256:x', location: 'Dockerfile:2', output: [] }, new SecretMissingError('[2/2] RUN x', 'tok'));

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OutputSpecError } from '../../exporter/errors.js';
-import { outputNames, parseOutputSpecs, splitCsv, storeNames, type OutputContext } from '../../exporter/output-spec.js';
+import { outputNames, parseOutputSpecs, pushNames, splitCsv, storeNames, type OutputContext } from '../../exporter/output-spec.js';
 import { normalizeName } from '../../snapshotter/image-read.js';
 
 const ctx: OutputContext = { tags: ['app:1', 'example.com/team/app'], cwd: '/work', normalize: normalizeName };
@@ -40,6 +40,14 @@ test('each type with its keys; dests are absolute; archives and images take name
   assert.deepEqual(parse('type=cacheonly'), [{ type: 'cacheonly' }]);
 });
 
+test('push=true and type=registry push the names (buildx: type=registry is type=image,push=true)', () => {
+  const outs = parse('type=image,name=reg.example:5000/a:1,push=true');
+  assert.deepEqual(outs, [{ type: 'image', names: ['reg.example:5000/a:1'], push: true }]);
+  assert.deepEqual(parse('type=registry'), [{ type: 'image', names: ['docker.io/library/app:1', 'example.com/team/app:latest'], push: true }]);
+  assert.deepEqual(pushNames([...outs, ...parse('type=image,name=local-only')]), ['reg.example:5000/a:1']);
+  assert.throws(() => parseOutputSpecs(['type=image,push=true'], { tags: [], cwd: '/work', normalize: (n) => n }), /push=true needs a name/);
+});
+
 test('several outputs (BuildKit >= 0.13): the store takes only image names, metadata all of them', () => {
   const outs = parse('type=image,name=kept', 'type=oci,dest=a.tar,name=archived', 'type=local,dest=dir');
   assert.deepEqual(storeNames(outs), ['docker.io/library/kept:latest']);
@@ -53,8 +61,6 @@ test('user errors name the --output value and say what to do', () => {
   fails(['type=oci'], /type=oci needs dest=FILE\.tar \(or dest=- for stdout\)/);
   fails(['type=tar,dest='], /type=tar needs dest/);
   fails(['type=local,dest=-'], /type=tar,dest=- for a tar on stdout/);
-  fails(['type=image,push=true'], /pushing to a registry is not supported yet/);
-  fails(['type=registry'], /pushing to a registry is not supported yet/);
   fails(['type=image,push=maybe'], /push=maybe: expected true or false/);
   fails(['type=oci,dest=a.tar,compression=zstd'], /does not support compression= for type=oci \(it takes dest, name\)/);
   fails(['type=local,dest=a,dest=b'], /dest is given twice/);

@@ -1,0 +1,127 @@
+// `push()`: an image of the store to the registry its name says, as `docker push`: every blob
+// the registry lacks (mounted from another repository of it where the store has an image from
+// there holding the blob), then its manifests, the index or manifest last under the tag.
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import type { Descriptor, Index, Manifest } from '../oci/image-spec.js';
+import { MediaType } from '../oci/image-spec.js';
+import { formatReference, parseReference, InvalidReferenceError } from '../oci/reference.js';
+import { isIndexType } from '../registry/manifest-resolve.js';
+import { pushImage, type PushBlob, type PushManifest } from '../registry/push.js';
+import { ImageNotFoundError } from '../snapshotter/errors.js';
+import { normalizeName } from '../snapshotter/image-read.js';
+import type { ImageRecord } from '../snapshotter/images.js';
+import type { Store } from '../snapshotter/store.js';
+import { PartialImageError } from './errors.js';
+import { openRegistries, type RegistryAccess, type RegistryEvent } from './registry-session.js';
+
+export interface PushOptions extends RegistryAccess {
+  /** Every tag of the repository (`kiln push -a`). */
+  allTags?: boolean;
+  onEvent?: (e: RegistryEvent) => void;
+}
+
+export interface PushedImage {
+  name: string;
+  digest: string;
+}
+
+/** Pushes `name` (NAME[:TAG]), or with allTags every tag of its repository. */
+export async function push(store: Store, name: string, opts: PushOptions = {}): Promise<PushedImage[]> {
+  const ref = parseReference(name);
+  if (ref.digest !== undefined) throw new InvalidReferenceError(name, 'push takes NAME[:TAG]; a digest names content, not a place to push to');
+  const repo = `${ref.domain}/${ref.path}`;
+  const records = await store.images.list();
+  let chosen: ImageRecord[];
+  if (opts.allTags) {
+    chosen = records.filter((r) => repositoryOf(r.name) === repo && !r.name.includes('@'));
+    if (chosen.length === 0) throw new ImageNotFoundError(repo, store.root);
+  } else {
+    const rec = records.find((r) => r.name === normalizeName(name));
+    if (!rec) throw new ImageNotFoundError(name, store.root);
+    chosen = [rec];
+  }
+  const { registries, done } = openRegistries(opts);
+  const lease = await store.leases.create({ owned: true });
+  try {
+    const client = registries.client(ref.domain);
+    const mounts = await mountSources(store, records, ref.domain);
+    const out: PushedImage[] = [];
+    for (const rec of chosen) {
+      await store.leases.add(lease, { kind: 'blob', key: rec.target.digest });
+      const image = await collect(store, rec, mounts, ref.path);
+      const tag = parseReference(rec.name).tag!;
+      const full = formatReference({ domain: ref.domain, path: ref.path, tag });
+      const emit = opts.onEvent ?? (() => undefined);
+      const digest = await pushImage(client, ref.path, { ...image, tag }, full, {
+        onBlob: (d, status) => emit({ type: 'blob', ref: full, digest: d.digest, size: d.size, status, time: Date.now() }),
+      });
+      emit({ type: 'pushed', ref: full, digest, time: Date.now() });
+      out.push({ name: full, digest });
+    }
+    return out;
+  } finally {
+    await store.leases.delete(lease).catch(() => undefined);
+    await done();
+  }
+}
+
+function repositoryOf(name: string): string {
+  const r = parseReference(name);
+  return `${r.domain}/${r.path}`;
+}
+
+/** The manifests and blobs of a record: an index's platform manifests first, all present in the store. */
+async function collect(store: Store, rec: ImageRecord, mounts: Map<string, string[]>, repo: string): Promise<{ blobs: PushBlob[]; manifests: PushManifest[] }> {
+  const manifests: PushManifest[] = [];
+  const blobs: PushBlob[] = [];
+  const addManifest = async (desc: Descriptor): Promise<void> => {
+    const bytes = await store.content.read(desc.digest);
+    const doc = JSON.parse(bytes.toString('utf8')) as Partial<Manifest & Index>;
+    if (isIndexType(desc.mediaType) || Array.isArray(doc.manifests)) {
+      for (const child of doc.manifests ?? []) {
+        if (!(await store.content.has(child.digest))) {
+          throw new PartialImageError(rec.name, child.digest);
+        }
+        await addManifest(child);
+      }
+    } else {
+      for (const b of [doc.config!, ...(doc.layers ?? [])]) {
+        blobs.push({ desc: b, read: (start, end) => readRange(store.content.blobPath(b.digest), start, end), mountFrom: (mounts.get(b.digest) ?? []).filter((r) => r !== repo) });
+      }
+    }
+    manifests.push({ digest: desc.digest, mediaType: desc.mediaType || doc.mediaType || MediaType.ociManifest, bytes });
+  };
+  await addManifest(rec.target);
+  return { blobs, manifests };
+}
+
+function readRange(file: string, start: number, end: number): Readable {
+  // Megabyte reads: fewer, larger socket writes than the 64 KiB default.
+  return end > start ? createReadStream(file, { start, end: end - 1, highWaterMark: 1024 * 1024 }) : Readable.from([]);
+}
+
+/**
+ * Blob → repositories on `domain` whose images in the store hold it: the candidates for a
+ * cross-repository mount (an image pulled from there, or pushed there before).
+ */
+async function mountSources(store: Store, records: ImageRecord[], domain: string): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const add = (digest: string, repo: string): void => {
+    const list = out.get(digest) ?? [];
+    if (!list.includes(repo)) list.push(repo);
+    out.set(digest, list);
+  };
+  const visit = async (desc: Descriptor, repo: string): Promise<void> => {
+    const bytes = await store.content.read(desc.digest).catch(() => undefined);
+    if (!bytes) return;
+    const doc = JSON.parse(bytes.toString('utf8')) as Partial<Manifest & Index>;
+    for (const child of doc.manifests ?? []) await visit(child, repo);
+    for (const b of [...(doc.config ? [doc.config] : []), ...(doc.layers ?? [])]) add(b.digest, repo);
+  };
+  for (const rec of records) {
+    const r = parseReference(rec.name);
+    if (r.domain === domain) await visit(rec.target, r.path);
+  }
+  return out;
+}
