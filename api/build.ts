@@ -12,7 +12,7 @@ import { startContextScan } from '../solver/executors/context-files.js';
 import { exportImage, type ExportedImage } from '../exporter/image-export.js';
 import type { Definition } from '../solver/llb/types.js';
 import { emptyConfig } from '../frontend/image-config.js';
-import { parseOutputSpecs, pushNames, storeNames, outputNames, type OutputSpec } from '../exporter/output-spec.js';
+import { parseOutputSpecs, pushNames, storeNames, outputNames, type OutputSpec } from './output-spec.js';
 import { buildMetadata, type BuildMetadata } from '../exporter/build-metadata.js';
 import { hostPlatform } from '../oci/platform.js';
 import { baseImages } from './base-images.js';

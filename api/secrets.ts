@@ -1,9 +1,10 @@
-// Build secrets from buildx's `--secret` specs: `id=ID,src=PATH` (type=file) or `id=ID,env=VAR`
+// Build secrets from buildx's `--secret` specs (CSV, as buildx reads them): `id=ID,src=PATH` (type=file) or `id=ID,env=VAR`
 // (type=env; without env= the variable is named like the secret). They reach RUN --mount=type=secret
 // and never a layer, the cache or a log.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { OptionError } from './errors.js';
+import { CsvSyntaxError, splitCsvRecord } from '../frontend/csv.js';
 
 export async function readSecrets(specs: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Map<string, Buffer>> {
   const env = opts.env ?? process.env;
@@ -11,7 +12,14 @@ export async function readSecrets(specs: readonly string[], opts: { cwd?: string
   for (const spec of specs) {
     const bad = (what: string): OptionError => new OptionError('secret', spec, what);
     const fields = new Map<string, string>();
-    for (const part of spec.split(',')) {
+    let parts: string[];
+    try {
+      parts = splitCsvRecord(spec);
+    } catch (err) {
+      if (!(err instanceof CsvSyntaxError)) throw err;
+      throw bad(`${err.reason}; quote a field holding commas whole, e.g. "src=a,b"`);
+    }
+    for (const part of parts) {
       const eq = part.indexOf('=');
       if (eq <= 0) throw bad(`'${part}' is not KEY=VALUE; use id=ID,src=PATH or id=ID,env=VAR`);
       fields.set(part.slice(0, eq).trim(), part.slice(eq + 1));

@@ -8,8 +8,16 @@ import { ingestPath } from '../snapshotter/ingest.js';
 import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../oci/image-spec.js';
 import type { Store } from '../snapshotter/store.js';
 import { namedParts, writeImageArchive } from './image-save.js';
-import type { OutputSpec } from './output-spec.js';
 import type { SavedImage } from './saved-image.js';
+
+/** Image names are full references (`docker.io/library/app:latest`) once resolved against -t. */
+export type OutputSpec =
+  /** `push`: the names are pushed to their registries too (push=true, or type=registry). */
+  | { type: 'image'; names: string[]; push?: true }
+  | { type: 'oci' | 'docker'; dest: string; names: string[] }
+  | { type: 'local'; dest: string }
+  | { type: 'tar'; dest: string }
+  | { type: 'cacheonly' };
 
 /** The image a build made, its blobs in the store (held by the caller's lease while outputs are written). */
 export interface BuiltImage {

@@ -38,11 +38,3 @@ export class ImportSourceError extends UserError {
   }
 }
 
-/** A `kiln build --output` value kiln cannot honour: unknown type or key, missing dest, a clash. */
-export class OutputSpecError extends UserError {
-  readonly code = 'KILN_OUTPUT_SPEC';
-  constructor(readonly spec: string, detail: string) {
-    super(`--output ${spec}: ${detail}`);
-    this.name = 'OutputSpecError';
-  }
-}

@@ -1,6 +1,7 @@
 // `RUN --mount=...` values: the CSV of key=value fields, checked per mount type, with Docker's
 // defaults filled in. Called on text whose `$VAR`s the compiler has already expanded.
 
+import { CsvSyntaxError, splitCsvRecord } from './csv.js';
 import { posix } from 'node:path';
 import { DockerfileError, DockerfileErrorCode } from './errors.js';
 import type { SourceRange } from './nodes.js';
@@ -38,40 +39,6 @@ const types: readonly MountType[] = ['bind', 'cache', 'tmpfs', 'secret', 'ssh'];
 const keys = ['type', 'from', 'source', 'src', 'target', 'dst', 'destination', 'readonly', 'ro', 'readwrite', 'rw',
   'id', 'sharing', 'mode', 'uid', 'gid', 'required', 'size', 'env'];
 
-/** Go's encoding/csv on one record: fields split on commas, `"..."` quoting with `""` for a quote. */
-function csvFields(value: string): string[] | string {
-  const fields: string[] = [];
-  let pos = 0;
-  for (;;) {
-    let field = '';
-    if (value[pos] === '"') {
-      pos++;
-      for (;;) {
-        if (pos >= value.length) return 'a quoted field is not closed';
-        if (value[pos] === '"') {
-          if (value[pos + 1] === '"') {
-            field += '"';
-            pos += 2;
-            continue;
-          }
-          pos++;
-          break;
-        }
-        field += value[pos++];
-      }
-      if (pos < value.length && value[pos] !== ',') return 'extra text after a closing quote';
-    } else {
-      const end = value.indexOf(',', pos);
-      field = value.slice(pos, end < 0 ? value.length : end);
-      if (field.includes('"')) return `a quote inside an unquoted field (${field}): quote the whole field`;
-      pos = end < 0 ? value.length : end;
-    }
-    fields.push(field);
-    if (pos >= value.length) return fields;
-    pos++; // the comma
-  }
-}
-
 /** Go's strconv.ParseBool. */
 function parseBool(v: string): boolean | undefined {
   if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
@@ -96,8 +63,13 @@ export function parseMount(value: string, range: SourceRange, sshIndex = 0): Mou
     throw new DockerfileError(range.file, range.startLine, `invalid --mount "${value}": ${what}`, DockerfileErrorCode.mount);
   };
   if (value === '') fail('the value is empty: give its fields, e.g. type=cache,target=/root/.cache');
-  const fields = csvFields(value);
-  if (typeof fields === 'string') fail(fields);
+  let fields: string[] = [];
+  try {
+    fields = splitCsvRecord(value);
+  } catch (err) {
+    if (!(err instanceof CsvSyntaxError)) throw err;
+    fail(err.reason);
+  }
 
   let type: MountType = 'bind';
   const given = new Map<string, string>();
@@ -105,7 +77,7 @@ export function parseMount(value: string, range: SourceRange, sshIndex = 0): Mou
   let required: boolean | undefined;
   const boolOf = (key: string, v: string): boolean => parseBool(v) ?? fail(`${key} must be true or false, not "${v}"`);
 
-  for (const field of fields as string[]) {
+  for (const field of fields) {
     const eq = field.indexOf('=');
     const key = (eq < 0 ? field : field.slice(0, eq)).toLowerCase();
     const v = eq < 0 ? undefined : field.slice(eq + 1);

@@ -1,17 +1,13 @@
 // `kiln build --output` values in buildx's syntax (CSV `key=value` fields, `-o DIR`, `-o -`) parsed
-// into typed outputs; parsing only, so it is tested on plain strings.
+// into the exporter's typed outputs; parsing only, so it is tested on plain strings.
 import path from 'node:path';
 import { OutputSpecError } from './errors.js';
 import { isUserError } from '../errors/kiln-error.js';
+import { CsvSyntaxError, splitCsvRecord } from '../frontend/csv.js';
 
-/** Image names are full references (`docker.io/library/app:latest`) once resolved against -t. */
-export type OutputSpec =
-  /** `push`: the names are pushed to their registries too (push=true, or type=registry). */
-  | { type: 'image'; names: string[]; push?: true }
-  | { type: 'oci' | 'docker'; dest: string; names: string[] }
-  | { type: 'local'; dest: string }
-  | { type: 'tar'; dest: string }
-  | { type: 'cacheonly' };
+import type { OutputSpec } from '../exporter/build-output.js';
+
+export type { OutputSpec };
 
 export type OutputType = OutputSpec['type'];
 
@@ -25,39 +21,13 @@ const KEYS: Record<OutputType, readonly string[]> = {
   cacheonly: ['type'],
 };
 
-/**
- * Splits one CSV record as Go's encoding/csv (which buildx uses) does: commas separate fields, a
- * field in double quotes may hold commas, and `""` inside quotes is one quote.
- */
-export function splitCsv(text: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c !== '"') field += c;
-      else if (text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else quoted = false;
-    } else if (c === '"' && field === '') quoted = true;
-    else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else field += c;
-  }
-  if (quoted) throw new Error('unterminated quote');
-  fields.push(field);
-  return fields;
-}
-
 function parseFields(spec: string): Map<string, string> {
   let fields: string[];
   try {
-    fields = splitCsv(spec);
+    fields = splitCsvRecord(spec);
   } catch (err) {
-    throw new OutputSpecError(spec, `${(err as Error).message}; quote a field holding commas whole, e.g. "name=a,b"`);
+    if (!(err instanceof CsvSyntaxError)) throw err;
+    throw new OutputSpecError(spec, `${err.reason}; quote a field holding commas whole, e.g. "name=a,b"`);
   }
   const attrs = new Map<string, string>();
   for (const field of fields) {

@@ -2,8 +2,8 @@
 // and the one-line errors for what kiln cannot honour.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OutputSpecError } from '../../exporter/errors.js';
-import { outputNames, parseOutputSpecs, pushNames, splitCsv, storeNames, type OutputContext } from '../../exporter/output-spec.js';
+import { OutputSpecError } from '../../api/errors.js';
+import { outputNames, parseOutputSpecs, pushNames, storeNames, type OutputContext } from '../../api/output-spec.js';
 import { normalizeName } from '../../snapshotter/image-read.js';
 
 const ctx: OutputContext = { tags: ['app:1', 'example.com/team/app'], cwd: '/work', normalize: normalizeName };
@@ -15,12 +15,6 @@ function fails(specs: string[], message: RegExp): void {
     (err: unknown) => err instanceof OutputSpecError && err.code === 'KILN_OUTPUT_SPEC' && err.userFacing && message.test(err.message) && !err.message.includes('\n'),
   );
 }
-
-test('CSV fields split as Go encoding/csv does: quoted fields keep commas, "" is a quote', () => {
-  assert.deepEqual(splitCsv('type=image,"name=a,b",push=false'), ['type=image', 'name=a,b', 'push=false']);
-  assert.deepEqual(splitCsv('type=local,"dest=a ""q"" b"'), ['type=local', 'dest=a "q" b']);
-  assert.throws(() => splitCsv('type=image,"name=a'), /unterminated/);
-});
 
 test('no --output is an image in the store under the -t names, normalised', () => {
   assert.deepEqual(parse(), [{ type: 'image', names: ['docker.io/library/app:1', 'example.com/team/app:latest'] }]);
