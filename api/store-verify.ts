@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { openSnapshotter } from '../snapshotter/open-snapshotter.js';
 import type { Store } from '../snapshotter/store.js';
-import { recoverLeftovers, verifyBlobs, verifyImages, verifyLeases, verifyLeftovers, verifySnapshots, type StoreProblem } from '../snapshotter/verify.js';
+import { recoverLeftovers, verifyBlobs, verifyImages, verifyMounts, verifySnapshots, type StoreProblem } from '../snapshotter/verify.js';
 import type { Recovered } from '../snapshotter/recovery.js';
 import { CacheIndex } from '../solver/cache-index.js';
 import { LayerIndex } from '../exporter/layer-index.js';
@@ -30,7 +30,7 @@ export async function verifyStore(store: Store, opts: { repair?: boolean } = {})
   // opening the snapshots, its mounts); what is left after that is reported.
   const recovered = await recoverLeftovers(store.root);
   if (hasSnapshots) await openSnapshotter(store.root, { log: () => undefined });
-  const problems: StoreProblem[] = [...(await verifyLeftovers(store.root)), ...(await verifyLeases(store))];
+  const problems: StoreProblem[] = await verifyMounts(store.root);
   const blobs = await verifyBlobs(store);
   problems.push(...blobs.problems, ...(await verifyImages(store, blobs.corrupt)));
   const snapshots = await verifySnapshots(store.root);

@@ -1,18 +1,18 @@
 // `kiln store verify`'s checks of what the snapshotter room owns: blobs against their names, image
 // records against the blobs they need, snapshot records against their directories and parents,
-// leases of processes that ended, and leftovers of killed writers (ingest files, mounts). Each
-// problem comes with the repair `--repair` makes: removing what nothing valid refers to, and
-// marking an image whose blobs are damaged, never deleting one.
+// and mounts a killed process left that the start-up sweep could not remove (its other leftovers,
+// temp files and leases, the start-up recovery clears). Each problem comes with the repair
+// `--repair` makes: removing what nothing valid refers to, and marking an image whose blobs are
+// damaged, never deleting one.
 import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaType, type Index, type Manifest } from '../oci/image-spec.js';
-import { ingestDir } from './ingest.js';
 import { currentOwner, ownerAlive } from './lock.js';
 import { SnapshotMeta, type SnapshotRecord } from './snapshot-meta.js';
 import { recoverStore, type Recovered } from './recovery.js';
 import type { Store } from './store.js';
 
-export type ProblemArea = 'blob' | 'image' | 'snapshot' | 'lease' | 'ingest' | 'mount' | 'cache';
+export type ProblemArea = 'blob' | 'image' | 'snapshot' | 'mount' | 'cache';
 
 /** What a kiln start clears of killed processes (see recovery.ts), done first so only the rest is reported. */
 export function recoverLeftovers(root: string): Promise<Recovered> {
@@ -128,27 +128,11 @@ export async function verifySnapshots(root: string): Promise<{ problems: StorePr
   return { problems, committed: new Set(records.filter((r) => r.kind === 'committed' && !broken.has(r.key)).map((r) => r.key)) };
 }
 
-/** Leases whose process ended or whose time is up: they hold nothing any more. */
-export async function verifyLeases(store: Store): Promise<StoreProblem[]> {
-  const now = Date.now();
-  return (await store.leases.list()).flatMap((l): StoreProblem[] => {
-    const over = l.expires !== undefined && Date.parse(l.expires) <= now ? 'expired' : l.owner !== undefined && !ownerAlive(l.owner) ? 'held by a process that ended' : undefined;
-    return over ? [{ area: 'lease', subject: l.id, problem: over, repair: { what: 'removed', run: () => store.leases.delete(l.id) } }] : [];
-  });
-}
-
-/** Temp files and mount points of writers that no longer run. */
-export async function verifyLeftovers(root: string): Promise<StoreProblem[]> {
-  const problems: StoreProblem[] = [];
-  const dead = (owner: string) => owner !== '' && owner !== currentOwner() && !ownerAlive(owner);
-  for (const name of await readdir(ingestDir(root)).catch(() => [] as string[])) {
-    const file = path.join(ingestDir(root), name);
-    if (dead(name.split('-')[0] ?? '')) problems.push({ area: 'ingest', subject: file, problem: 'a temp file of a writer that ended', repair: { what: 'removed', run: () => rm(file, { recursive: true, force: true }) } });
-  }
+/** Mount points of processes that ended which opening the snapshots could not unmount. */
+export async function verifyMounts(root: string): Promise<StoreProblem[]> {
   const mounts = path.join(root, 'snapshots', 'mounts');
-  for (const name of await readdir(mounts).catch(() => [] as string[])) {
-    // Opening the snapshots (any build, run or --repair) unmounts and removes these.
-    if (dead(name.slice(0, name.lastIndexOf('-')))) problems.push({ area: 'mount', subject: path.join(mounts, name), problem: 'a mount point of a process that ended' });
-  }
-  return problems;
+  const dead = (owner: string) => owner !== '' && owner !== currentOwner() && !ownerAlive(owner);
+  return (await readdir(mounts).catch(() => [] as string[]))
+    .filter((name) => dead(name.slice(0, name.lastIndexOf('-'))))
+    .map((name) => ({ area: 'mount', subject: path.join(mounts, name), problem: 'a mount point of a process that ended, still there after the sweep every kiln start makes' }));
 }
