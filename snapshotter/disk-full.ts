@@ -3,16 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { hasCode } from '../native/native-error.js';
 import { DiskFullError } from './errors.js';
 
 // A filesystem with less than this left (to root) counts as full: a process that hit ENOSPC
 // leaves at most a partial block or two behind.
 const FULL_BELOW_BYTES = 1 << 20;
 
-/** Whether `err` is the kernel's ENOSPC, from Node's fs (code) or from the native addon (message). */
+/** Whether `err` is the kernel's ENOSPC, from Node's fs or from the native addon (both set `code`). */
 export function isNoSpace(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  return (err as NodeJS.ErrnoException).code === 'ENOSPC' || /\(os error 28\)/.test(err.message);
+  return hasCode(err, 'ENOSPC');
 }
 
 /** Whether the filesystem holding `dir` is (nearly) out of space. */

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod clone_tree;
+mod error;
 mod copy_plan;
 mod file_data;
 mod file_lock;

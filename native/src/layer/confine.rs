@@ -8,6 +8,8 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use super::error::Fault;
+
 /// Splits a tar path into components inside the target, as Docker does: a leading `/` is
 /// dropped (absolute names are relative to the target), `.` and empty parts are skipped, and
 /// `..` pops a component; a `..` that would climb above the target is refused.
@@ -144,8 +146,8 @@ impl Root {
     /// Opens the directory at `comps` inside the target, creating missing ones (mode 0755, as
     /// Docker does for parents a layer does not list) when `create` is set; `None` if missing
     /// and not created. A symlink or non-directory on the way is an error: we never follow it.
-    pub fn dir(&self, comps: &[Vec<u8>], create: bool) -> Result<Option<OwnedFd>, String> {
-        let mut cur = self.dup().map_err(|e| e.to_string())?;
+    pub fn dir(&self, comps: &[Vec<u8>], create: bool) -> Result<Option<OwnedFd>, Fault> {
+        let mut cur = self.dup()?;
         for (i, comp) in comps.iter().enumerate() {
             let shown = || String::from_utf8_lossy(&comps[..=i].join(&b'/')).into_owned();
             match open_dir_at(cur.as_raw_fd(), comp) {
@@ -154,21 +156,20 @@ impl Root {
                     if !create {
                         return Ok(None);
                     }
-                    let c = cstr(comp).map_err(|e| e.to_string())?;
+                    let c = cstr(comp)?;
                     // SAFETY: `c` is NUL-terminated.
                     check(unsafe { libc::mkdirat(cur.as_raw_fd(), c.as_ptr(), 0o755) })
-                        .map_err(|e| format!("creating parent {:?}: {e}", shown()))?;
-                    cur = open_dir_at(cur.as_raw_fd(), comp).map_err(|e| format!("opening {:?}: {e}", shown()))?;
+                        .map_err(|e| Fault::io(format!("creating parent {:?}", shown()), &e))?;
+                    cur = open_dir_at(cur.as_raw_fd(), comp).map_err(|e| Fault::io(format!("opening {:?}", shown()), &e))?;
                 }
                 Err(e) => {
-                    let what = match stat_at(cur.as_raw_fd(), comp) {
+                    return Err(match stat_at(cur.as_raw_fd(), comp) {
                         Ok(Some(st)) if file_type(&st) == libc::S_IFLNK => {
-                            "is a symlink; layers may not write through symlinks".to_string()
+                            format!("parent {:?} is a symlink; layers may not write through symlinks", shown()).into()
                         }
-                        Ok(Some(st)) if file_type(&st) != libc::S_IFDIR => "is not a directory".to_string(),
-                        _ => e.to_string(),
-                    };
-                    return Err(format!("parent {:?} {what}", shown()));
+                        Ok(Some(st)) if file_type(&st) != libc::S_IFDIR => format!("parent {:?} is not a directory", shown()).into(),
+                        _ => Fault::io(format!("parent {:?}", shown()), &e),
+                    });
                 }
             }
         }
@@ -208,8 +209,8 @@ mod tests {
         std::fs::write(dir.join("file"), b"x").unwrap();
         let root = Root::open(&dir).unwrap();
         let comps = |p: &str| clean(p.as_bytes()).unwrap();
-        assert!(root.dir(&comps("link"), true).unwrap_err().contains("is a symlink"));
-        assert!(root.dir(&comps("file/x"), true).unwrap_err().contains("is not a directory"));
+        assert!(root.dir(&comps("link"), true).unwrap_err().message.contains("is a symlink"));
+        assert!(root.dir(&comps("file/x"), true).unwrap_err().message.contains("is not a directory"));
         assert!(root.dir(&comps("new/deep"), false).unwrap().is_none());
         assert!(root.dir(&comps("new/deep"), true).unwrap().is_some());
         assert!(dir.join("new/deep").is_dir());

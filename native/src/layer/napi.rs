@@ -9,7 +9,8 @@ use super::produce::{compress_tar, diff_to_layer, DiffRequest};
 use super::progress::{Progress, ProgressFn};
 use napi::bindgen_prelude::AsyncTask;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Env, Status, Task};
+use crate::error::{Coded, Job, NativeError, KILN_INVALID_ARG};
+use napi::{Env, Status};
 use napi_derive::napi;
 use std::path::{Path, PathBuf};
 
@@ -25,8 +26,8 @@ fn progress(cb: Option<ProgressCallback>) -> Progress {
     }))
 }
 
-fn invalid(msg: String) -> napi::Error {
-    napi::Error::new(Status::InvalidArg, msg)
+fn invalid(msg: String) -> NativeError {
+    NativeError::new(KILN_INVALID_ARG, None, msg)
 }
 
 /// A layer blob written to disk.
@@ -83,11 +84,11 @@ pub struct DiffLayerTask {
     progress: Option<ProgressCallback>,
 }
 
-impl Task for DiffLayerTask {
+impl Job for DiffLayerTask {
     type Output = LayerInfo;
     type JsValue = JsLayerInfo;
 
-    fn compute(&mut self) -> napi::Result<LayerInfo> {
+    fn run(&mut self) -> Result<LayerInfo, NativeError> {
         let o = &self.opts;
         let driver = Driver::parse(&o.driver).map_err(invalid)?;
         let compression = Compression::parse(&o.compression).map_err(invalid)?;
@@ -106,7 +107,7 @@ impl Task for DiffLayerTask {
             source_date_epoch,
         };
         diff_to_layer(&req, progress(self.progress.take()))
-            .map_err(|e| napi::Error::from_reason(e.render(&format!("diff of {}", o.upper))))
+            .map_err(|e| e.to_native(&format!("diff of {}", o.upper)))
     }
 
     fn resolve(&mut self, _env: Env, out: LayerInfo) -> napi::Result<JsLayerInfo> {
@@ -117,8 +118,8 @@ impl Task for DiffLayerTask {
 /// Writes the diff of an overlay upper dir (driver `overlay`) or of a full tree against its
 /// parent (driver `copy`) as an OCI layer blob, compressed and hashed in the same pass.
 #[napi(ts_args_type = "opts: DiffLayerOptions, onProgress?: (bytes: number) => void")]
-pub fn diff_layer(opts: DiffLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<DiffLayerTask> {
-    AsyncTask::new(DiffLayerTask { opts, progress: on_progress })
+pub fn diff_layer(opts: DiffLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<Coded<DiffLayerTask>> {
+    AsyncTask::new(Coded::new(DiffLayerTask { opts, progress: on_progress }))
 }
 
 /// Options of `applyLayer`.
@@ -149,16 +150,16 @@ pub struct ApplyLayerTask {
     progress: Option<ProgressCallback>,
 }
 
-impl Task for ApplyLayerTask {
+impl Job for ApplyLayerTask {
     type Output = Applied;
     type JsValue = AppliedLayer;
 
-    fn compute(&mut self) -> napi::Result<Applied> {
+    fn run(&mut self) -> Result<Applied, NativeError> {
         let o = &self.opts;
         let driver = Driver::parse(&o.driver).map_err(invalid)?;
         let subject = format!("layer {}", o.layer_digest.as_deref().unwrap_or(&o.layer));
         apply_layer_file(Path::new(&o.layer), Path::new(&o.target), driver, progress(self.progress.take()))
-            .map_err(|e: LayerError| napi::Error::from_reason(e.render(&subject)))
+            .map_err(|e: LayerError| e.to_native(&subject))
     }
 
     fn resolve(&mut self, _env: Env, out: Applied) -> napi::Result<AppliedLayer> {
@@ -168,8 +169,8 @@ impl Task for ApplyLayerTask {
 
 /// Applies a layer file into `target`, refusing any entry that would land outside it.
 #[napi(ts_args_type = "opts: ApplyLayerOptions, onProgress?: (bytes: number) => void")]
-pub fn apply_layer(opts: ApplyLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<ApplyLayerTask> {
-    AsyncTask::new(ApplyLayerTask { opts, progress: on_progress })
+pub fn apply_layer(opts: ApplyLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<Coded<ApplyLayerTask>> {
+    AsyncTask::new(Coded::new(ApplyLayerTask { opts, progress: on_progress }))
 }
 
 /// Options of `compressLayer`.
@@ -189,15 +190,15 @@ pub struct CompressLayerTask {
     progress: Option<ProgressCallback>,
 }
 
-impl Task for CompressLayerTask {
+impl Job for CompressLayerTask {
     type Output = LayerInfo;
     type JsValue = JsLayerInfo;
 
-    fn compute(&mut self) -> napi::Result<LayerInfo> {
+    fn run(&mut self) -> Result<LayerInfo, NativeError> {
         let o = &self.opts;
         let compression = Compression::parse(&o.compression).map_err(invalid)?;
         compress_tar(Path::new(&o.input), Path::new(&o.output), compression, progress(self.progress.take()))
-            .map_err(|e| napi::Error::from_reason(e.render(&format!("compress of {}", o.input))))
+            .map_err(|e| e.to_native(&format!("compress of {}", o.input)))
     }
 
     fn resolve(&mut self, _env: Env, out: LayerInfo) -> napi::Result<JsLayerInfo> {
@@ -210,8 +211,8 @@ impl Task for CompressLayerTask {
 pub fn compress_layer(
     opts: CompressLayerOptions,
     on_progress: Option<ProgressCallback>,
-) -> AsyncTask<CompressLayerTask> {
-    AsyncTask::new(CompressLayerTask { opts, progress: on_progress })
+) -> AsyncTask<Coded<CompressLayerTask>> {
+    AsyncTask::new(Coded::new(CompressLayerTask { opts, progress: on_progress }))
 }
 
 /// One entry of `layerEntries`.
@@ -236,13 +237,13 @@ pub struct LayerEntriesTask {
     layer: String,
 }
 
-impl Task for LayerEntriesTask {
+impl Job for LayerEntriesTask {
     type Output = Vec<Listed>;
     type JsValue = Vec<LayerEntry>;
 
-    fn compute(&mut self) -> napi::Result<Vec<Listed>> {
+    fn run(&mut self) -> Result<Vec<Listed>, NativeError> {
         list_layer(Path::new(&self.layer))
-            .map_err(|e| napi::Error::from_reason(e.render(&format!("layer {}", self.layer))))
+            .map_err(|e| e.to_native(&format!("layer {}", self.layer)))
     }
 
     fn resolve(&mut self, _env: Env, out: Vec<Listed>) -> napi::Result<Vec<LayerEntry>> {
@@ -252,6 +253,6 @@ impl Task for LayerEntriesTask {
 
 /// Lists a layer file's entries in order.
 #[napi]
-pub fn layer_entries(layer: String) -> AsyncTask<LayerEntriesTask> {
-    AsyncTask::new(LayerEntriesTask { layer })
+pub fn layer_entries(layer: String) -> AsyncTask<Coded<LayerEntriesTask>> {
+    AsyncTask::new(Coded::new(LayerEntriesTask { layer }))
 }
