@@ -161,6 +161,14 @@ export interface NativeAddon {
   ): Promise<LayerInfo>;
   /** Entries in tar order (the root entry is not listed). */
   layerEntries(layer: string): Promise<LayerEntry[]>;
+  /**
+   * The host path of `p` (read as absolute inside `root`) with every symlink followed inside the
+   * root (the last one unless `followLast` is false) and missing parts kept as written; a
+   * symlink loop rejects with code ELOOP.
+   */
+  resolveInRoot(root: string, p: string, followLast?: boolean): Promise<string>;
+  /** The topmost layer's host path for `p` in the union of overlay `layers` (topmost first), or null. */
+  resolveInLayers(layers: string[], p: string): Promise<string | null>;
 }
 
 const load = createRequire(import.meta.url);

@@ -3,6 +3,7 @@
 #![deny(missing_docs)]
 
 mod clone_tree;
+mod confine;
 mod error;
 mod copy_plan;
 mod file_data;
@@ -14,6 +15,7 @@ mod parallel;
 mod tree_scan;
 
 pub use clone_tree::{clone_tree, clone_tree_js, CloneStats};
+pub use confine::{resolve_in_layers_js, resolve_in_root_js};
 pub use copy_plan::{apply_copy_plan, apply_copy_plan_js, CopyPlan, CopyPlanOp};
 pub use file_lock::{try_lock_exclusive, try_lock_file_js};
 pub use hash::{sha256_file, sha256_files};

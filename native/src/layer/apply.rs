@@ -317,7 +317,10 @@ impl Applier {
         let tdir = self
             .root
             .dir(tparent, false)
-            .map_err(|e| Fault { message: format!("hard link target {shown:?}: {}", e.message), errno: e.errno })?
+            .map_err(|e| {
+                let f = Fault::from(e);
+                Fault { message: format!("hard link target {shown:?}: {}", f.message), errno: f.errno }
+            })?
             .ok_or_else(|| format!("hard link target {shown:?} does not exist"))?;
         let tc = cstr(tname)?;
         // Without AT_SYMLINK_FOLLOW a symlink target is linked itself, never followed.
