@@ -5,6 +5,8 @@
 export interface NativeError extends Error {
   code: string;
   errno?: number;
+  /** The layer or archive entry being handled, when the failure belongs to one. */
+  entry?: string;
 }
 
 /** `unmount` of a path that is not a mount point. */

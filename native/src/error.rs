@@ -80,12 +80,14 @@ pub struct NativeError {
     pub errno: Option<i32>,
     /// The message, naming what failed where.
     pub message: String,
+    /// The layer or archive entry being handled, when the failure belongs to one.
+    pub entry: Option<String>,
 }
 
 impl NativeError {
     /// An error with a kiln code.
     pub fn new(code: &str, errno: Option<i32>, message: impl Into<String>) -> Self {
-        NativeError { code: code.to_string(), errno, message: message.into() }
+        NativeError { code: code.to_string(), errno, message: message.into(), entry: None }
     }
 
     /// `e` under `subject` (`"unmount /x: …"`): its kiln code if it has one, else its errno's name.
@@ -101,16 +103,19 @@ impl NativeError {
             (None, Some(n)) => errno_name(n),
             (None, None) => KILN_NATIVE.to_string(),
         };
-        NativeError { code, errno, message: e.to_string() }
+        NativeError { code, errno, message: e.to_string(), entry: None }
     }
 
-    /// The JS error: an `Error` with `message`, `code` and `errno` set.
+    /// The JS error: an `Error` with `message`, `code`, `errno` and `entry` set.
     pub fn into_napi(self, env: &Env) -> napi::Error {
         let build = || -> napi::Result<napi::Error> {
             let mut obj = env.create_error(napi::Error::from_reason(self.message.clone()))?;
             obj.set("code", self.code.as_str())?;
             if let Some(n) = self.errno {
                 obj.set("errno", -n)?;
+            }
+            if let Some(entry) = &self.entry {
+                obj.set("entry", entry.as_str())?;
             }
             Ok(napi::Error::from(obj.to_unknown()))
         };

@@ -3,21 +3,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import tar from 'tar-stream';
 import { native } from '../../native/binding.js';
 import { INVALID_ARG, LAYER_ENTRY, NOT_A_MOUNT } from '../../native/native-error.js';
+import { withTmpDir } from '../helpers/tmp-dir.js';
 
-async function withTmp(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'kiln-native-errors-'));
-  try {
-    await fn(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
+const withTmp = (fn: (dir: string) => Promise<void>): Promise<void> => withTmpDir('kiln-native-errors-', fn);
 
 /** A tar of one file entry named exactly `name` (tar-stream keeps `../` as written). */
 async function oneEntryTar(name: string, size: number): Promise<Buffer> {

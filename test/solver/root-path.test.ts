@@ -2,19 +2,12 @@
 // may try to leave the root ends inside it, and a loop is one clear error.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { resolveInRoot, SymlinkLoopError } from '../../solver/executors/root-path.js';
+import { withTmpDir } from '../helpers/tmp-dir.js';
 
-async function withRoot(fn: (root: string) => Promise<void>): Promise<void> {
-  const root = await mkdtemp(path.join(tmpdir(), 'kiln-root-path-'));
-  try {
-    await fn(root);
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
-}
+const withRoot = (fn: (dir: string) => Promise<void>): Promise<void> => withTmpDir('kiln-root-path-', fn);
 
 test('".." chains stop at the root', async () => {
   await withRoot(async (root) => {

@@ -11,7 +11,7 @@ mod root;
 mod walk;
 
 pub use layers::resolve_in_layers;
-pub use nofollow::{clean, file_type, open_dir_at, stat_at, DirError, NoFollowRoot};
+pub use nofollow::{clean, clean_clamped, file_type, open_dir_at, stat_at, DirError, NoFollowRoot};
 pub use root::{resolve_in_root, resolve_in_root_by_walk};
 
 /// Linux's limit on symlinks followed while resolving one path (past it: ELOOP).

@@ -27,6 +27,22 @@ pub fn clean(path: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     Ok(out)
 }
 
+/// Splits an archive path into components inside the destination as Docker's untar does: like
+/// [`clean`], except that a `..` above the destination stays at it (`../x` lands as `x`).
+pub fn clean_clamped(path: &[u8]) -> Vec<Vec<u8>> {
+    let mut out: Vec<Vec<u8>> = Vec::new();
+    for part in path.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => {
+                out.pop();
+            }
+            p => out.push(p.to_vec()),
+        }
+    }
+    out
+}
+
 /// Opens `name` in `dir` as a directory without following a symlink.
 pub fn open_dir_at(dir: RawFd, name: &[u8]) -> io::Result<OwnedFd> {
     let c = cstr(name)?;

@@ -124,6 +124,9 @@ fn cleans_like_docker() {
     assert!(c("../x").is_err());
     assert!(c("a/../../x").is_err());
     assert!(c("/../x").is_err());
+    let clamped = |p: &str| clean_clamped(p.as_bytes()).into_iter().map(|x| String::from_utf8(x).unwrap()).collect::<Vec<_>>();
+    assert_eq!(clamped("../x"), ["x"]);
+    assert_eq!(clamped("a/../../../b/./c"), ["b", "c"]);
 }
 
 #[test]

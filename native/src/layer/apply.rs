@@ -1,8 +1,11 @@
 //! Applying a layer to a directory: entries are created through `confine` (never outside the
 //! target, never through a symlink); whiteouts become overlay markers or deletions per driver.
+//! ADD's local archives take the same path in archive mode, as Docker's untar treats them: no
+//! whiteouts (`.wh.` names are ordinary files), `..` clamped at the destination, symlinked
+//! parents followed inside it as in a chroot, devices and fifos skipped.
 
-use super::confine::{clean, empty_dir, file_type, open_dir_at, remove_at, stat_at, Root};
-use super::decode::open_layer;
+use super::confine::{clean, clean_clamped, empty_dir, file_type, open_dir_at, remove_at, stat_at, Root};
+use super::decode::{open_tar, Accept};
 use super::error::{Fault, LayerError};
 use super::progress::Progress;
 use super::whiteout::{classify, is_overlay_xattr, Marker, OVERLAY_OPAQUE_XATTR};
@@ -11,7 +14,7 @@ use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tar::EntryType;
 
 const COPY_BUF: usize = 256 * 1024;
@@ -37,6 +40,23 @@ impl Driver {
     }
 }
 
+/// What an archive's entries get instead of their own owner and mtime (ADD --chown, a fixed
+/// timestamp).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides {
+    /// uid and gid for every entry.
+    pub owner: Option<(u32, u32)>,
+    /// Seconds since the epoch for every entry.
+    pub mtime: Option<i64>,
+}
+
+/// How entries are read: as an image layer, or as an archive ADD extracts.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Layer(Driver),
+    Archive(Overrides),
+}
+
 /// Result of an apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -48,9 +68,26 @@ pub struct Applied {
 
 /// Applies the layer file at `layer` into `target`.
 pub fn apply_layer_file(layer: &Path, target: &Path, driver: Driver, progress: Progress) -> Result<Applied, LayerError> {
-    let reader = open_layer(layer, progress)?;
+    apply_file(layer, target, Mode::Layer(driver), progress)
+}
+
+/// Extracts the tar archive at `archive` (plain, gzip, zstd, bzip2 or xz) into `target`.
+pub fn extract_archive_file(archive: &Path, target: &Path, overrides: Overrides) -> Result<Applied, LayerError> {
+    apply_file(archive, target, Mode::Archive(overrides), Progress::new(None))
+}
+
+fn apply_file(layer: &Path, target: &Path, mode: Mode, progress: Progress) -> Result<Applied, LayerError> {
+    let accept = if matches!(mode, Mode::Layer(_)) { Accept::Layer } else { Accept::Archive };
+    let (reader, _) = open_tar(layer, progress, accept)?;
     let root = Root::open(target).map_err(|e| LayerError::whole(Fault::io(format!("opening target {}", target.display()), &e)))?;
-    let mut applier = Applier { root, driver, written: HashSet::new(), dir_times: Vec::new(), buf: vec![0; COPY_BUF] };
+    let mut applier = Applier {
+        root,
+        target: target.to_path_buf(),
+        mode,
+        written: HashSet::new(),
+        dir_times: Vec::new(),
+        buf: vec![0; COPY_BUF],
+    };
     let mut archive = tar::Archive::new(reader);
     let mut entries = 0u64;
     let mut last_path = Vec::new();
@@ -109,11 +146,14 @@ fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
 
 struct Applier {
     root: Root,
-    driver: Driver,
+    /// The root's path, for resolving an archive's symlinked parents inside it.
+    target: PathBuf,
+    mode: Mode,
     /// Paths this layer created (and their ancestors): an opaque marker in the copy driver
     /// empties a dir of everything else.
     written: HashSet<Vec<u8>>,
-    /// Directories' mtimes, set last: creating their children would change them.
+    /// Directories' mtimes (by their symlink-free path), set last: creating their children would
+    /// change them.
     dir_times: Vec<(Vec<Vec<u8>>, i64)>,
     buf: Vec<u8>,
 }
@@ -165,11 +205,15 @@ fn xattr_result(r: libc::c_int, key: &[u8]) -> Result<(), Fault> {
 
 impl Applier {
     fn apply<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, path: &[u8]) -> Result<(), Fault> {
-        let comps = clean(path)?;
+        let comps = match self.mode {
+            Mode::Layer(_) => clean(path)?,
+            Mode::Archive(_) => clean_clamped(path),
+        };
         let Some((name, parent)) = comps.split_last() else {
             return Ok(()); // the root itself: the target's own metadata is not the layer's to change
         };
-        match classify(name) {
+        let marker = if let Mode::Layer(_) = self.mode { classify(name) } else { Marker::None };
+        match marker {
             Marker::Opaque => return self.opaque(parent),
             Marker::Meta => return Ok(()),
             Marker::Whiteout(victim) => {
@@ -184,9 +228,24 @@ impl Applier {
         if matches!(et, EntryType::XGlobalHeader) {
             return Ok(());
         }
-        let meta = read_meta(entry).map_err(|e| Fault::io("reading header", &e))?;
-        let pdir = self.root.dir(parent, true)?.expect("created when missing");
+        let mut meta = read_meta(entry).map_err(|e| Fault::io("reading header", &e))?;
+        if let Mode::Archive(o) = self.mode {
+            // Devices and fifos need privileges an archive should not get from ADD; other types
+            // (a GNU volume label…) carry no file.
+            let kinds = [EntryType::Regular, EntryType::Continuous, EntryType::GNUSparse, EntryType::Directory, EntryType::Symlink, EntryType::Link];
+            if !kinds.contains(&et) {
+                return Ok(());
+            }
+            if let Some((uid, gid)) = o.owner {
+                (meta.uid, meta.gid) = (uid, gid);
+            }
+            meta.mtime = o.mtime.unwrap_or(meta.mtime);
+        }
+        let (pdir, resolved) = self.parent(parent, true)?.expect("created when missing");
         let pfd = pdir.as_raw_fd();
+        let comps: Vec<Vec<u8>> = [resolved, vec![name.to_vec()]].concat();
+        let name = comps.last().expect("a name").clone();
+        let name = &name[..];
         let is_dir = et == EntryType::Directory || (et == EntryType::Regular && path.ends_with(b"/"));
         if let Some(st) = stat_at(pfd, name)? {
             // An existing dir is merged into by a dir entry; anything else is replaced.
@@ -312,15 +371,14 @@ impl Applier {
 
     fn make_hard_link(&mut self, pfd: RawFd, name: &CString, target: &[u8]) -> Result<(), Fault> {
         let shown = String::from_utf8_lossy(target).into_owned();
-        let comps = clean(target).map_err(|e| format!("hard link target {shown:?}: {e}"))?;
+        let comps = match self.mode {
+            Mode::Layer(_) => clean(target).map_err(|e| format!("hard link target {shown:?}: {e}"))?,
+            Mode::Archive(_) => clean_clamped(target),
+        };
         let (tname, tparent) = comps.split_last().ok_or_else(|| format!("hard link to the root {shown:?}"))?;
-        let tdir = self
-            .root
-            .dir(tparent, false)
-            .map_err(|e| {
-                let f = Fault::from(e);
-                Fault { message: format!("hard link target {shown:?}: {}", f.message), errno: f.errno }
-            })?
+        let (tdir, _) = self
+            .parent(tparent, false)
+            .map_err(|f| Fault { message: format!("hard link target {shown:?}: {}", f.message), errno: f.errno })?
             .ok_or_else(|| format!("hard link target {shown:?} does not exist"))?;
         let tc = cstr(tname)?;
         // Without AT_SYMLINK_FOLLOW a symlink target is linked itself, never followed.
@@ -332,8 +390,48 @@ impl Applier {
         Ok(())
     }
 
+    /// The directory at `comps`, with its symlink-free path: a layer's is never reached through
+    /// a symlink; an archive's symlinked parents are followed inside the target as a chroot
+    /// would, and a missing directory is made (with `create`) only where the archive names it.
+    fn parent(&self, comps: &[Vec<u8>], create: bool) -> Result<Option<(OwnedFd, Vec<Vec<u8>>)>, Fault> {
+        if let Mode::Layer(_) = self.mode {
+            return Ok(self.root.dir(comps, create)?.map(|fd| (fd, comps.to_vec())));
+        }
+        let mut at: Vec<Vec<u8>> = Vec::new();
+        for comp in comps {
+            let lexical: Vec<Vec<u8>> = [at.clone(), vec![comp.clone()]].concat();
+            let shown = || String::from_utf8_lossy(&lexical.join(&b'/')).into_owned();
+            let host = kiln_confine::resolve_in_root(&self.target, &lexical.join(&b'/'), true)
+                .map_err(|e| Fault::io(format!("resolving parent {:?}", shown()), &e))?;
+            let rel = host.strip_prefix(&self.target).map_err(|_| format!("parent {:?} resolves outside the target", shown()))?;
+            let resolved = clean_clamped(rel.as_os_str().as_encoded_bytes());
+            let Some((last, up)) = resolved.split_last() else {
+                at = resolved; // a link to the root
+                continue;
+            };
+            let Some(dir) = self.root.dir(up, false)? else {
+                return Err(format!("parent {:?} is a symlink to a missing directory", shown()).into());
+            };
+            match stat_at(dir.as_raw_fd(), last)? {
+                Some(st) if file_type(&st) == libc::S_IFDIR => {}
+                Some(_) => return Err(Fault { message: format!("parent {:?} is not a directory", shown()), errno: Some(libc::ENOTDIR) }),
+                None if resolved != lexical => return Err(format!("parent {:?} is a symlink to a missing directory", shown()).into()),
+                None if !create => return Ok(None),
+                None => {
+                    let c = cstr(last)?;
+                    // SAFETY: NUL-terminated name and a valid dir fd.
+                    os(unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o755) }, &format!("creating parent {:?}", shown()))?;
+                }
+            }
+            at = resolved;
+        }
+        let fd = self.root.dir(&at, false)?.ok_or_else(|| format!("parent {:?} vanished", String::from_utf8_lossy(&at.join(&b'/'))))?;
+        Ok(Some((fd, at)))
+    }
+
     fn whiteout(&mut self, parent: &[Vec<u8>], victim: &[u8]) -> Result<(), Fault> {
-        match self.driver {
+        let Mode::Layer(driver) = self.mode else { return Ok(()) };
+        match driver {
             Driver::Overlay => {
                 let dir = self.root.dir(parent, true)?.expect("created when missing");
                 remove_at(dir.as_raw_fd(), victim).map_err(|e| Fault::io("replacing existing entry", &e))?;
@@ -352,7 +450,8 @@ impl Applier {
 
     fn opaque(&mut self, dir: &[Vec<u8>]) -> Result<(), Fault> {
         let fd = self.root.dir(dir, true)?.expect("created when missing");
-        match self.driver {
+        let Mode::Layer(driver) = self.mode else { return Ok(()) };
+        match driver {
             Driver::Overlay => set_xattr_fd(fd.as_raw_fd(), OVERLAY_OPAQUE_XATTR.as_bytes(), b"y"),
             Driver::Copy => {
                 let prefix = dir.join(&b'/');

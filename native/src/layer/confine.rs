@@ -7,7 +7,7 @@ use std::os::fd::{AsRawFd, RawFd};
 
 use super::error::Fault;
 use kiln_confine::DirError;
-pub use kiln_confine::{clean, file_type, open_dir_at, stat_at, NoFollowRoot as Root};
+pub use kiln_confine::{clean, clean_clamped, file_type, open_dir_at, stat_at, NoFollowRoot as Root};
 
 fn cstr(name: &[u8]) -> io::Result<std::ffi::CString> {
     std::ffi::CString::new(name).map_err(|_| io::Error::other("name contains a NUL byte"))

@@ -80,7 +80,8 @@ impl LayerError {
             (None, Some(_)) => KILN_LAYER_ENTRY.to_string(),
             (None, None) => KILN_NATIVE.to_string(),
         };
-        NativeError::new(&code, self.errno, self.render(subject))
+        let entry = self.entry.as_ref().map(|e| String::from_utf8_lossy(e).into_owned());
+        NativeError { entry, ..NativeError::new(&code, self.errno, self.render(subject)) }
     }
 }
 

@@ -1,7 +1,8 @@
 //! The layer engine as seen by JavaScript: async functions whose work runs on libuv's pool,
 //! with progress reported through thread-safe callbacks.
 
-use super::apply::{apply_layer_file, Applied, Driver};
+use super::apply::{apply_layer_file, extract_archive_file, Applied, Driver, Overrides};
+use super::decode::archive_format;
 use super::compress::{Compression, LayerInfo};
 use super::error::LayerError;
 use super::list::{list_layer, Listed};
@@ -171,6 +172,83 @@ impl Job for ApplyLayerTask {
 #[napi(ts_args_type = "opts: ApplyLayerOptions, onProgress?: (bytes: number) => void")]
 pub fn apply_layer(opts: ApplyLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<Coded<ApplyLayerTask>> {
     AsyncTask::new(Coded::new(ApplyLayerTask { opts, progress: on_progress }))
+}
+
+/// The owner every extracted entry gets.
+#[napi(object)]
+pub struct ArchiveOwner {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+/// Options of `extractArchive`.
+#[napi(object)]
+pub struct ExtractArchiveOptions {
+    /// A tar file: plain, gzip, zstd, bzip2 or xz.
+    pub archive: String,
+    /// The destination directory (ADD's chroot: symlinks in it resolve inside it).
+    pub target: String,
+    /// Replaces every entry's owner.
+    pub owner: Option<ArchiveOwner>,
+    /// Replaces every entry's mtime (seconds since the epoch).
+    pub mtime: Option<f64>,
+}
+
+/// Background extraction.
+pub struct ExtractArchiveTask {
+    opts: ExtractArchiveOptions,
+}
+
+impl Job for ExtractArchiveTask {
+    type Output = Applied;
+    type JsValue = AppliedLayer;
+
+    fn run(&mut self) -> Result<Applied, NativeError> {
+        let o = &self.opts;
+        let overrides = Overrides { owner: o.owner.as_ref().map(|w| (w.uid, w.gid)), mtime: o.mtime.map(|m| m as i64) };
+        extract_archive_file(Path::new(&o.archive), Path::new(&o.target), overrides)
+            .map_err(|e| e.to_native(&format!("archive {}", o.archive)))
+    }
+
+    fn resolve(&mut self, _env: Env, out: Applied) -> napi::Result<AppliedLayer> {
+        Ok(AppliedLayer { diff_id: out.diff_id, entries: out.entries as f64 })
+    }
+}
+
+/// Extracts a local tar archive into `target` as ADD does (Docker's untar rules: no whiteouts,
+/// `..` clamped, symlinked parents followed inside the target, devices skipped).
+#[napi(js_name = "extractArchive")]
+pub fn extract_archive(opts: ExtractArchiveOptions) -> AsyncTask<Coded<ExtractArchiveTask>> {
+    AsyncTask::new(Coded::new(ExtractArchiveTask { opts }))
+}
+
+/// Background sniffing.
+pub struct ArchiveCompressionTask {
+    path: String,
+}
+
+impl Job for ArchiveCompressionTask {
+    type Output = Option<&'static str>;
+    type JsValue = Option<String>;
+
+    fn run(&mut self) -> Result<Option<&'static str>, NativeError> {
+        archive_format(Path::new(&self.path))
+            .map(|f| f.map(|f| f.name()))
+            .map_err(|e| NativeError::io(format_args!("reading {}", self.path), &e))
+    }
+
+    fn resolve(&mut self, _env: Env, out: Option<&'static str>) -> napi::Result<Option<String>> {
+        Ok(out.map(str::to_string))
+    }
+}
+
+/// The compression (`none`, `gzip`, `zstd`, `bzip2`, `xz`) of a file that is a tar archive, or
+/// null when it is anything else: ADD extracts only archives.
+#[napi(js_name = "archiveCompression")]
+pub fn archive_compression(path: String) -> AsyncTask<Coded<ArchiveCompressionTask>> {
+    AsyncTask::new(Coded::new(ArchiveCompressionTask { path }))
 }
 
 /// Options of `compressLayer`.
