@@ -241,10 +241,11 @@ impl Applier {
             }
             meta.mtime = o.mtime.unwrap_or(meta.mtime);
         }
+        let name = name.to_vec();
+        // Where the entry lands: below its parent's symlink-free path (an archive's may differ).
         let (pdir, resolved) = self.parent(parent, true)?.expect("created when missing");
         let pfd = pdir.as_raw_fd();
-        let comps: Vec<Vec<u8>> = [resolved, vec![name.to_vec()]].concat();
-        let name = comps.last().expect("a name").clone();
+        let comps: Vec<Vec<u8>> = [resolved, vec![name.clone()]].concat();
         let name = &name[..];
         let is_dir = et == EntryType::Directory || (et == EntryType::Regular && path.ends_with(b"/"));
         if let Some(st) = stat_at(pfd, name)? {
