@@ -1,5 +1,6 @@
 // What a file or stream holds, by its first bytes: gzip, zstd, bzip2, xz or none by magic
-// number, and whether it is a tar. Shared by ADD's archive extraction and load/import.
+// number, and whether it is a tar, for load/import (ADD's archives are sniffed by the addon's
+// archiveCompression, next to the extraction).
 import { open } from 'node:fs/promises';
 
 export type Compression = 'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none';

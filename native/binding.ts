@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PACKAGE_DIR } from './package-dir.js';
+import type { Compression as ArchiveCompression } from './archive-sniff.js';
 
 export interface FileDigest {
   /** `sha256:<hex>` */
@@ -65,6 +66,15 @@ export interface ApplyLayerOptions {
   driver: LayerDriver;
   /** Names the layer in errors (`layer <digest>: entry "<path>": …`); the file path otherwise. */
   layerDigest?: string;
+}
+
+export interface ExtractArchiveOptions {
+  archive: string;
+  target: string;
+  /** Replaces every entry's owner. */
+  owner?: { uid: number; gid: number };
+  /** Replaces every entry's mtime (seconds since the epoch). */
+  mtime?: number;
 }
 
 export interface LayerEntry {
@@ -161,6 +171,22 @@ export interface NativeAddon {
   ): Promise<LayerInfo>;
   /** Entries in tar order (the root entry is not listed). */
   layerEntries(layer: string): Promise<LayerEntry[]>;
+  /**
+   * Extracts a local tar archive (plain, gzip, zstd, bzip2 or xz) into `target` as ADD does:
+   * `.wh.` names are ordinary files, `..` stays at the target, symlinked parents resolve inside
+   * it, devices and fifos are skipped; an entry it refuses rejects with KILN_LAYER_ENTRY and `entry`.
+   */
+  extractArchive(opts: ExtractArchiveOptions): Promise<{ diffId: string; entries: number }>;
+  /** The compression of a file that is a tar archive; null for any other file. */
+  archiveCompression(file: string): Promise<ArchiveCompression | null>;
+  /**
+   * The host path of `p` (read as absolute inside `root`) with every symlink followed inside the
+   * root (the last one unless `followLast` is false) and missing parts kept as written; a
+   * symlink loop rejects with code ELOOP.
+   */
+  resolveInRoot(root: string, p: string, followLast?: boolean): Promise<string>;
+  /** The topmost layer's host path for `p` in the union of overlay `layers` (topmost first), or null. */
+  resolveInLayers(layers: string[], p: string): Promise<string | null>;
 }
 
 const load = createRequire(import.meta.url);

@@ -3,16 +3,16 @@
 import { readFileSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import path from 'node:path';
+import { hasCode } from '../native/native-error.js';
 import { DiskFullError } from './errors.js';
-import { errnoOf } from '../errors/os-error.js';
 
 // A filesystem with less than this left (to root) counts as full: a process that hit ENOSPC
 // leaves at most a partial block or two behind.
 const FULL_BELOW_BYTES = 1 << 20;
 
-/** Whether `err` is the kernel's ENOSPC, from Node's fs or from the native addon. */
+/** Whether `err` is the kernel's ENOSPC, from Node's fs or from the native addon (both set `code`). */
 export function isNoSpace(err: unknown): boolean {
-  return errnoOf(err) === 'ENOSPC';
+  return hasCode(err, 'ENOSPC');
 }
 
 /** Whether the filesystem holding `dir` is (nearly) out of space. */

@@ -3,6 +3,7 @@
 import { rmdirSync } from 'node:fs';
 import { rmdir } from 'node:fs/promises';
 import { native } from '../native/binding.js';
+import { hasCode, NOT_A_MOUNT } from '../native/native-error.js';
 
 interface LiveMount {
   /** Who holds it, e.g. `<store>\0<snapshot key>`, for busy checks. */
@@ -37,7 +38,7 @@ export async function releaseMount(target: string, mounted = true): Promise<void
     try {
       await native.unmount(target);
     } catch (err) {
-      if (!/not a mount point/.test((err as Error).message)) await native.unmount(target, { detach: true });
+      if (!hasCode(err, NOT_A_MOUNT)) await native.unmount(target, { detach: true });
     }
   }
   live.delete(target);

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { chainIds } from './gc.js';
 import { native } from '../native/binding.js';
+import { hasCode, LAYER_ENTRY } from '../native/native-error.js';
 import { SnapshotExistsError } from './errors.js';
 import { asDiskFull, isNoSpace } from './disk-full.js';
 import type { ResolvedImage } from './image-read.js';
@@ -91,8 +92,8 @@ async function unpackLayer(
     // Another build unpacked the same layer meanwhile: theirs is as good as ours.
     if (err instanceof SnapshotExistsError && err.key === key) return;
     if (isNoSpace(err)) throw asDiskFull(err, store.root, `unpacking image ${image}`);
-    // The layer engine names the entry it refused (`layer sha256:…: entry "../x": …`).
-    if (err instanceof Error && /^layer \S+: entry "/.test(err.message)) throw new LayerRefusedError(image, err.message);
+    // The layer engine's message names the entry it refused (`layer sha256:…: entry "../x": …`).
+    if (hasCode(err, LAYER_ENTRY)) throw new LayerRefusedError(image, err.message);
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test: TypeScript (node's test runner, over the compiled dist/) and native/ (cargo test),
+# Runs every test: TypeScript (node's test runner, over the compiled dist/) and native/ (cargo test
+# of the addon, the helper and the confinement crate they share),
 # then prints one combined summary line.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,9 @@ cp "$log" "$node_log"
   native_rc=$?
   cargo test --manifest-path native/helper/Cargo.toml --release
   helper_rc=$?
-  [ "$native_rc" -eq 0 ] && [ "$helper_rc" -eq 0 ]
+  cargo test --manifest-path native/confine/Cargo.toml --release
+  confine_rc=$?
+  [ "$native_rc" -eq 0 ] && [ "$helper_rc" -eq 0 ] && [ "$confine_rc" -eq 0 ]
 } 2>&1 | tee "$log"
 cargo_rc=${PIPESTATUS[0]}
 cargo_pass=$(grep -E '^test result:' "$log" | sed -E 's/.* ([0-9]+) passed.*/\1/' | awk '{s+=$1} END {print s+0}')

@@ -3,7 +3,8 @@
 //! filesystem can share extents. The copy snapshotter's stand-in for overlay.
 
 use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task};
+use crate::error::{Coded, Job, NativeError};
+use napi::Env;
 use napi_derive::napi;
 use std::collections::HashMap;
 use std::ffi::{CString, OsStr};
@@ -194,14 +195,13 @@ pub struct CloneTreeTask {
     dst: PathBuf,
 }
 
-impl Task for CloneTreeTask {
+impl Job for CloneTreeTask {
     type Output = CloneStats;
     type JsValue = JsCloneStats;
 
-    fn compute(&mut self) -> napi::Result<CloneStats> {
-        clone_tree(&self.src, &self.dst).map_err(|e| {
-            napi::Error::from_reason(format!("clone {} to {}: {}", self.src.display(), self.dst.display(), e))
-        })
+    fn run(&mut self) -> Result<CloneStats, NativeError> {
+        clone_tree(&self.src, &self.dst)
+            .map_err(|e| NativeError::io(format_args!("clone {} to {}", self.src.display(), self.dst.display()), &e))
     }
 
     fn resolve(&mut self, _env: Env, out: CloneStats) -> napi::Result<JsCloneStats> {
@@ -211,8 +211,8 @@ impl Task for CloneTreeTask {
 
 /// Copies the tree at `src` to `dst` off the event loop.
 #[napi(js_name = "cloneTree")]
-pub fn clone_tree_js(src: String, dst: String) -> AsyncTask<CloneTreeTask> {
-    AsyncTask::new(CloneTreeTask { src: PathBuf::from(src), dst: PathBuf::from(dst) })
+pub fn clone_tree_js(src: String, dst: String) -> AsyncTask<Coded<CloneTreeTask>> {
+    AsyncTask::new(Coded::new(CloneTreeTask { src: PathBuf::from(src), dst: PathBuf::from(dst) }))
 }
 
 #[cfg(test)]

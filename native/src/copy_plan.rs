@@ -5,7 +5,8 @@
 use crate::file_data::{ctx, set_meta, DataCopier, Meta};
 use crate::parallel::map_indexed;
 use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task};
+use crate::error::{Coded, Job, NativeError};
+use napi::Env;
 use napi_derive::napi;
 use std::fs::{self, File};
 use std::io;
@@ -151,12 +152,12 @@ pub struct CopyPlanTask {
     plan: CopyPlan,
 }
 
-impl Task for CopyPlanTask {
+impl Job for CopyPlanTask {
     type Output = u32;
     type JsValue = u32;
 
-    fn compute(&mut self) -> napi::Result<u32> {
-        apply_copy_plan(&self.plan).map_err(|e| napi::Error::from_reason(e.to_string()))
+    fn run(&mut self) -> Result<u32, NativeError> {
+        apply_copy_plan(&self.plan).map_err(|e| NativeError::bare(&e))
     }
 
     fn resolve(&mut self, _env: Env, out: u32) -> napi::Result<u32> {
@@ -166,8 +167,8 @@ impl Task for CopyPlanTask {
 
 /// Creates the planned directories, files and symlinks with their metadata.
 #[napi(js_name = "applyCopyPlan")]
-pub fn apply_copy_plan_js(plan: CopyPlan) -> AsyncTask<CopyPlanTask> {
-    AsyncTask::new(CopyPlanTask { plan })
+pub fn apply_copy_plan_js(plan: CopyPlan) -> AsyncTask<Coded<CopyPlanTask>> {
+    AsyncTask::new(Coded::new(CopyPlanTask { plan }))
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! any pair: an ext4 context into an overlay snapshot), else read/write. Shared by the tree
 //! copies, which may run it on several threads: what the filesystem lacks is learned once for all.
 
+use crate::error::context;
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -22,7 +23,8 @@ pub struct DataCopier {
 
 /// Adds the operation and path to an error, for messages that say what failed where.
 pub fn ctx(e: io::Error, what: &str, p: &Path) -> io::Error {
-    io::Error::new(e.kind(), format!("{what} {}: {e}", p.display()))
+    let message = format!("{what} {}: {e}", p.display());
+    context(e, message)
 }
 
 /// A path as a C string for the libc calls std does not wrap.

@@ -1,6 +1,8 @@
 //! Advisory whole-file locks (flock) for the store's lock files: the kernel drops one when its
 //! descriptor closes or its process dies, and taking one writes nothing, so locking works on a
 //! full disk and never leaves a stale holder behind.
+use crate::error::NativeError;
+use napi::Env;
 use napi_derive::napi;
 use std::io;
 
@@ -23,8 +25,8 @@ pub fn try_lock_exclusive(fd: i32) -> io::Result<bool> {
 
 /// `tryLockFile(fd)`: see try_lock_exclusive. Synchronous: the call never waits.
 #[napi(js_name = "tryLockFile")]
-pub fn try_lock_file_js(fd: i32) -> napi::Result<bool> {
-    try_lock_exclusive(fd).map_err(|e| napi::Error::from_reason(format!("flock descriptor {fd}: {e}")))
+pub fn try_lock_file_js(env: Env, fd: i32) -> napi::Result<bool> {
+    try_lock_exclusive(fd).map_err(|e| NativeError::io(format_args!("flock descriptor {fd}"), &e).into_napi(&env))
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 
 use crate::parallel::map_indexed;
 use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task};
+use crate::error::{Coded, Job, NativeError};
+use napi::Env;
 use napi_derive::napi;
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
@@ -60,13 +61,12 @@ pub struct Sha256FileTask {
     path: String,
 }
 
-impl Task for Sha256FileTask {
+impl Job for Sha256FileTask {
     type Output = FileDigest;
     type JsValue = JsFileDigest;
 
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        sha256_path(Path::new(&self.path))
-            .map_err(|e| napi::Error::from_reason(format!("sha256 of {}: {}", self.path, e)))
+    fn run(&mut self) -> Result<Self::Output, NativeError> {
+        sha256_path(Path::new(&self.path)).map_err(|e| NativeError::io(format_args!("sha256 of {}", self.path), &e))
     }
 
     fn resolve(&mut self, _env: Env, out: Self::Output) -> napi::Result<Self::JsValue> {
@@ -76,15 +76,15 @@ impl Task for Sha256FileTask {
 
 /// Streams a file through sha256 off the event loop; resolves to its digest and size.
 #[napi]
-pub fn sha256_file(path: String) -> AsyncTask<Sha256FileTask> {
-    AsyncTask::new(Sha256FileTask { path })
+pub fn sha256_file(path: String) -> AsyncTask<Coded<Sha256FileTask>> {
+    AsyncTask::new(Coded::new(Sha256FileTask { path }))
 }
 
 /// The digests of many files, in order, hashed on all cores; the error names the file.
-pub fn sha256_paths(paths: &[String]) -> Result<Vec<String>, String> {
+pub fn sha256_paths(paths: &[String]) -> Result<Vec<String>, NativeError> {
     map_indexed(paths.len(), |i| {
         let p = &paths[i];
-        sha256_path(Path::new(p)).map(|d| d.digest).map_err(|e| format!("sha256 of {p}: {e}"))
+        sha256_path(Path::new(p)).map(|d| d.digest).map_err(|e| NativeError::io(format_args!("sha256 of {p}"), &e))
     })
 }
 
@@ -93,12 +93,12 @@ pub struct Sha256FilesTask {
     paths: Vec<String>,
 }
 
-impl Task for Sha256FilesTask {
+impl Job for Sha256FilesTask {
     type Output = Vec<String>;
     type JsValue = Vec<String>;
 
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        sha256_paths(&self.paths).map_err(napi::Error::from_reason)
+    fn run(&mut self) -> Result<Self::Output, NativeError> {
+        sha256_paths(&self.paths)
     }
 
     fn resolve(&mut self, _env: Env, out: Self::Output) -> napi::Result<Self::JsValue> {
@@ -108,8 +108,8 @@ impl Task for Sha256FilesTask {
 
 /// The `sha256:` digests of many files, in the order given, hashed in parallel off the event loop.
 #[napi]
-pub fn sha256_files(paths: Vec<String>) -> AsyncTask<Sha256FilesTask> {
-    AsyncTask::new(Sha256FilesTask { paths })
+pub fn sha256_files(paths: Vec<String>) -> AsyncTask<Coded<Sha256FilesTask>> {
+    AsyncTask::new(Coded::new(Sha256FilesTask { paths }))
 }
 
 #[cfg(test)]
@@ -151,7 +151,7 @@ mod tests {
             assert_eq!(*d, sha256_path(Path::new(p)).unwrap().digest);
         }
         let missing = sha256_paths(&[paths[0].clone(), "/nonexistent/kiln/y".into()]);
-        assert!(missing.unwrap_err().contains("/nonexistent/kiln/y"));
+        assert!(missing.unwrap_err().message.contains("/nonexistent/kiln/y"));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -2,7 +2,8 @@
 //! an upper dir a complete diff, and still mounts when the lowerdir list outgrows one page.
 
 use napi::bindgen_prelude::AsyncTask;
-use napi::{Env, Task};
+use crate::error::{coded, context, Coded, Job, NativeError, KILN_NOT_A_MOUNT};
+use napi::Env;
 use napi_derive::napi;
 use std::ffi::CString;
 use std::io;
@@ -282,7 +283,10 @@ fn with_log(fs: &OwnedFd, e: io::Error) -> io::Error {
     if log.is_empty() {
         e
     } else {
-        io::Error::new(e.kind(), format!("{e} ({log})"))
+        {
+        let message = format!("{e} ({log})");
+        context(e, message)
+    }
     }
 }
 
@@ -344,7 +348,8 @@ fn mount_fsconfig(o: &Overlay, opts: &[(&str, &str)]) -> io::Result<()> {
             return io::Error::from_raw_os_error(libc::ENOSYS);
         }
         let log = if log.is_empty() { String::new() } else { format!(" ({log})") };
-        io::Error::new(e.kind(), format!("layer {}: {e}{log}", dir.display()))
+        let message = format!("layer {}: {e}{log}", dir.display());
+        context(e, message)
     };
     for (i, l) in o.lowers.iter().enumerate() {
         fsconfig_layer(&fs, "lowerdir+", l, false).map_err(|e| layer_error(e, l, i == 0))?;
@@ -401,7 +406,7 @@ pub fn unmount(target: &Path, detach: bool) -> io::Result<()> {
         match check(unsafe { libc::umount2(t.as_ptr(), flags) }) {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                return Err(io::Error::new(e.kind(), format!("{} is not a mount point", target.display())))
+                return Err(coded(KILN_NOT_A_MOUNT, Some(libc::EINVAL), format!("{} is not a mount point", target.display())))
             }
             r => return r.map(|_| ()),
         }
@@ -424,13 +429,12 @@ pub struct MountOverlayOptions {
 /// Background task for `mountOverlay`.
 pub struct MountOverlayTask(Overlay);
 
-impl Task for MountOverlayTask {
+impl Job for MountOverlayTask {
     type Output = ();
     type JsValue = ();
 
-    fn compute(&mut self) -> napi::Result<()> {
-        mount_overlay(&self.0)
-            .map_err(|e| napi::Error::from_reason(format!("mount overlay at {}: {}", self.0.target.display(), e)))
+    fn run(&mut self) -> Result<(), NativeError> {
+        mount_overlay(&self.0).map_err(|e| NativeError::io(format_args!("mount overlay at {}", self.0.target.display()), &e))
     }
 
     fn resolve(&mut self, _env: Env, _out: ()) -> napi::Result<()> {
@@ -440,13 +444,13 @@ impl Task for MountOverlayTask {
 
 /// Mounts an overlay at `target` off the event loop.
 #[napi(js_name = "mountOverlay")]
-pub fn mount_overlay_js(opts: MountOverlayOptions) -> AsyncTask<MountOverlayTask> {
-    AsyncTask::new(MountOverlayTask(Overlay {
+pub fn mount_overlay_js(opts: MountOverlayOptions) -> AsyncTask<Coded<MountOverlayTask>> {
+    AsyncTask::new(Coded::new(MountOverlayTask(Overlay {
         lowers: opts.lowers.into_iter().map(PathBuf::from).collect(),
         upper: opts.upper.map(PathBuf::from),
         work: opts.work.map(PathBuf::from),
         target: PathBuf::from(opts.target),
-    }))
+    })))
 }
 
 /// What JavaScript passes to `unmount`.
@@ -462,13 +466,12 @@ pub struct UnmountTask {
     detach: bool,
 }
 
-impl Task for UnmountTask {
+impl Job for UnmountTask {
     type Output = ();
     type JsValue = ();
 
-    fn compute(&mut self) -> napi::Result<()> {
-        unmount(&self.target, self.detach)
-            .map_err(|e| napi::Error::from_reason(format!("unmount {}: {}", self.target.display(), e)))
+    fn run(&mut self) -> Result<(), NativeError> {
+        unmount(&self.target, self.detach).map_err(|e| NativeError::io(format_args!("unmount {}", self.target.display()), &e))
     }
 
     fn resolve(&mut self, _env: Env, _out: ()) -> napi::Result<()> {
@@ -478,16 +481,16 @@ impl Task for UnmountTask {
 
 /// Unmounts `target` off the event loop.
 #[napi(js_name = "unmount")]
-pub fn unmount_js(target: String, opts: Option<UnmountOptions>) -> AsyncTask<UnmountTask> {
+pub fn unmount_js(target: String, opts: Option<UnmountOptions>) -> AsyncTask<Coded<UnmountTask>> {
     let detach = opts.and_then(|o| o.detach).unwrap_or(false);
-    AsyncTask::new(UnmountTask { target: PathBuf::from(target), detach })
+    AsyncTask::new(Coded::new(UnmountTask { target: PathBuf::from(target), detach }))
 }
 
 /// Lazily unmounts `target` on the calling thread: only for process 'exit' handlers, where no
 /// promise can settle any more. MNT_DETACH never waits for a busy mount.
 #[napi]
-pub fn unmount_detach_sync(target: String) -> napi::Result<()> {
-    unmount(Path::new(&target), true).map_err(|e| napi::Error::from_reason(format!("unmount {target}: {e}")))
+pub fn unmount_detach_sync(env: Env, target: String) -> napi::Result<()> {
+    unmount(Path::new(&target), true).map_err(|e| NativeError::io(format_args!("unmount {target}"), &e).into_napi(&env))
 }
 
 #[cfg(test)]

@@ -5,7 +5,8 @@
 use crate::file_data::ctx;
 use crate::parallel::map_indexed;
 use napi::bindgen_prelude::{AsyncTask, Buffer, Float64Array};
-use napi::{Env, Task};
+use crate::error::{Coded, Job, NativeError};
+use napi::Env;
 use napi_derive::napi;
 use sha2::{Digest, Sha256};
 use std::fs;
@@ -240,12 +241,12 @@ pub struct ScanTreeTask {
     root: String,
 }
 
-impl Task for ScanTreeTask {
+impl Job for ScanTreeTask {
     type Output = (Vec<TreeEntry>, String);
     type JsValue = JsTreeScan;
 
-    fn compute(&mut self) -> napi::Result<Self::Output> {
-        let entries = scan_tree(Path::new(&self.root)).map_err(|e| napi::Error::from_reason(e.to_string()))?;
+    fn run(&mut self) -> Result<Self::Output, NativeError> {
+        let entries = scan_tree(Path::new(&self.root)).map_err(|e| NativeError::bare(&e))?;
         let print = fingerprint(&entries);
         Ok((entries, print))
     }
@@ -257,8 +258,8 @@ impl Task for ScanTreeTask {
 
 /// Lists every entry below `root` (lstat fields, symlink targets), parents before children.
 #[napi(js_name = "scanTree")]
-pub fn scan_tree_js(root: String) -> AsyncTask<ScanTreeTask> {
-    AsyncTask::new(ScanTreeTask { root })
+pub fn scan_tree_js(root: String) -> AsyncTask<Coded<ScanTreeTask>> {
+    AsyncTask::new(Coded::new(ScanTreeTask { root }))
 }
 
 #[cfg(test)]

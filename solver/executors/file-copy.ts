@@ -63,7 +63,7 @@ export async function copyAction(roots: CopyRoots, c: FileActionCopy): Promise<v
       if (compression !== undefined) {
         // BuildKit unpacks into a destination made 0755 whatever --chmod says.
         await makeDirs(roots, destHost, create, { ...apply, dirMode: 0o755 }, dest);
-        await extractArchive(s.host, compression, { step: roots.step, root: roots.destRoot, dest: destHost, owner: apply.owner, mtime: apply.mtime });
+        await extractArchive(s.host, { step: roots.step, dest: destHost, owner: apply.owner, mtime: apply.mtime });
         continue;
       }
     }

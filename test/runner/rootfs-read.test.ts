@@ -26,6 +26,8 @@ describe('readRootFile', () => {
       await symlink('/data/real', path.join(mid, 'etc/abs'));
       await symlink('../../../../../../../data/real', path.join(upper, 'etc/climb'));
       await symlink('/etc/hostname', path.join(base, 'etc/host-link'));
+      await symlink('loop-b', path.join(base, 'etc/loop-a'));
+      await symlink('loop-a', path.join(base, 'etc/loop-b'));
       const layers = [upper, mid, base];
       assert.equal(await readRootFile(layers, '/etc/passwd'), 'mid\n');
       assert.equal(await readRootFile(layers, '/etc/group'), 'base-group\n');
@@ -34,6 +36,7 @@ describe('readRootFile', () => {
       assert.equal(await readRootFile(layers, '/etc/climb'), 'inside\n');
       assert.equal(await readRootFile(layers, '/etc/host-link'), undefined);
       assert.equal(await readRootFile(layers, '/etc'), undefined);
+      assert.equal(await readRootFile(layers, '/etc/loop-a'), undefined);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -1,9 +1,12 @@
 //! Applying a layer to a directory: entries are created through `confine` (never outside the
 //! target, never through a symlink); whiteouts become overlay markers or deletions per driver.
+//! ADD's local archives take the same path in archive mode, as Docker's untar treats them: no
+//! whiteouts (`.wh.` names are ordinary files), `..` clamped at the destination, symlinked
+//! parents followed inside it as in a chroot, devices and fifos skipped.
 
-use super::confine::{clean, empty_dir, file_type, open_dir_at, remove_at, stat_at, Root};
-use super::decode::open_layer;
-use super::error::LayerError;
+use super::confine::{clean, clean_clamped, empty_dir, file_type, open_dir_at, remove_at, stat_at, Root};
+use super::decode::{open_tar, Accept};
+use super::error::{Fault, LayerError};
 use super::progress::Progress;
 use super::whiteout::{classify, is_overlay_xattr, Marker, OVERLAY_OPAQUE_XATTR};
 use std::collections::HashSet;
@@ -11,7 +14,7 @@ use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use tar::EntryType;
 
 const COPY_BUF: usize = 256 * 1024;
@@ -37,6 +40,23 @@ impl Driver {
     }
 }
 
+/// What an archive's entries get instead of their own owner and mtime (ADD --chown, a fixed
+/// timestamp).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides {
+    /// uid and gid for every entry.
+    pub owner: Option<(u32, u32)>,
+    /// Seconds since the epoch for every entry.
+    pub mtime: Option<i64>,
+}
+
+/// How entries are read: as an image layer, or as an archive ADD extracts.
+#[derive(Debug, Clone, Copy)]
+enum Mode {
+    Layer(Driver),
+    Archive(Overrides),
+}
+
 /// Result of an apply.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Applied {
@@ -48,16 +68,33 @@ pub struct Applied {
 
 /// Applies the layer file at `layer` into `target`.
 pub fn apply_layer_file(layer: &Path, target: &Path, driver: Driver, progress: Progress) -> Result<Applied, LayerError> {
-    let reader = open_layer(layer, progress)?;
-    let root = Root::open(target).map_err(|e| LayerError::whole(format!("opening target {}: {e}", target.display())))?;
-    let mut applier = Applier { root, driver, written: HashSet::new(), dir_times: Vec::new(), buf: vec![0; COPY_BUF] };
+    apply_file(layer, target, Mode::Layer(driver), progress)
+}
+
+/// Extracts the tar archive at `archive` (plain, gzip, zstd, bzip2 or xz) into `target`.
+pub fn extract_archive_file(archive: &Path, target: &Path, overrides: Overrides) -> Result<Applied, LayerError> {
+    apply_file(archive, target, Mode::Archive(overrides), Progress::new(None))
+}
+
+fn apply_file(layer: &Path, target: &Path, mode: Mode, progress: Progress) -> Result<Applied, LayerError> {
+    let accept = if matches!(mode, Mode::Layer(_)) { Accept::Layer } else { Accept::Archive };
+    let (reader, _) = open_tar(layer, progress, accept)?;
+    let root = Root::open(target).map_err(|e| LayerError::whole(Fault::io(format!("opening target {}", target.display()), &e)))?;
+    let mut applier = Applier {
+        root,
+        target: target.to_path_buf(),
+        mode,
+        written: HashSet::new(),
+        dir_times: Vec::new(),
+        buf: vec![0; COPY_BUF],
+    };
     let mut archive = tar::Archive::new(reader);
     let mut entries = 0u64;
     let mut last_path = Vec::new();
-    for item in archive.entries().map_err(|e| LayerError::whole(format!("reading tar: {e}")))? {
+    for item in archive.entries().map_err(|e| LayerError::whole(Fault::io("reading tar", &e)))? {
         let mut entry = item.map_err(|e| match last_path.is_empty() {
-            true => LayerError::whole(format!("reading tar: {e}")),
-            false => LayerError::whole(format!("reading tar after entry {:?}: {e}", String::from_utf8_lossy(&last_path))),
+            true => LayerError::whole(Fault::io("reading tar", &e)),
+            false => LayerError::whole(Fault::io(format!("reading tar after entry {:?}", String::from_utf8_lossy(&last_path)), &e)),
         })?;
         let path = entry.path_bytes().into_owned();
         applier.apply(&mut entry, &path).map_err(|m| LayerError::at(&path, m))?;
@@ -65,7 +102,7 @@ pub fn apply_layer_file(layer: &Path, target: &Path, driver: Driver, progress: P
         last_path = path;
     }
     applier.set_dir_times()?;
-    let (diff_id, _) = archive.into_inner().finish().map_err(|e| LayerError::whole(format!("reading tar: {e}")))?;
+    let (diff_id, _) = archive.into_inner().finish().map_err(|e| LayerError::whole(Fault::io("reading tar", &e)))?;
     Ok(Applied { diff_id, entries })
 }
 
@@ -109,22 +146,25 @@ fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>) -> io::Result<Meta> {
 
 struct Applier {
     root: Root,
-    driver: Driver,
+    /// The root's path, for resolving an archive's symlinked parents inside it.
+    target: PathBuf,
+    mode: Mode,
     /// Paths this layer created (and their ancestors): an opaque marker in the copy driver
     /// empties a dir of everything else.
     written: HashSet<Vec<u8>>,
-    /// Directories' mtimes, set last: creating their children would change them.
+    /// Directories' mtimes (by their symlink-free path), set last: creating their children would
+    /// change them.
     dir_times: Vec<(Vec<Vec<u8>>, i64)>,
     buf: Vec<u8>,
 }
 
-fn cstr(b: &[u8]) -> Result<CString, String> {
-    CString::new(b).map_err(|_| "name contains a NUL byte".to_string())
+fn cstr(b: &[u8]) -> Result<CString, Fault> {
+    CString::new(b).map_err(|_| "name contains a NUL byte".into())
 }
 
-fn os(ret: libc::c_int, what: &str) -> Result<libc::c_int, String> {
+fn os(ret: libc::c_int, what: &str) -> Result<libc::c_int, Fault> {
     if ret < 0 {
-        Err(format!("{what}: {}", io::Error::last_os_error()))
+        Err(Fault::io(what, &io::Error::last_os_error()))
     } else {
         Ok(ret)
     }
@@ -137,7 +177,7 @@ fn times(mtime: i64) -> [libc::timespec; 2] {
 
 /// Sets an xattr on `name` in `dir` without following it (works for symlinks and devices, which
 /// cannot be opened for fsetxattr).
-fn set_xattr_at(dir: RawFd, name: &[u8], key: &[u8], value: &[u8]) -> Result<(), String> {
+fn set_xattr_at(dir: RawFd, name: &[u8], key: &[u8], value: &[u8]) -> Result<(), Fault> {
     let path = cstr(&[format!("/proc/self/fd/{dir}/").as_bytes(), name].concat())?;
     let k = cstr(key)?;
     // SAFETY: NUL-terminated strings and a live value slice.
@@ -145,7 +185,7 @@ fn set_xattr_at(dir: RawFd, name: &[u8], key: &[u8], value: &[u8]) -> Result<(),
     xattr_result(r, key)
 }
 
-fn set_xattr_fd(fd: RawFd, key: &[u8], value: &[u8]) -> Result<(), String> {
+fn set_xattr_fd(fd: RawFd, key: &[u8], value: &[u8]) -> Result<(), Fault> {
     let k = cstr(key)?;
     // SAFETY: a valid fd, a NUL-terminated key and a live value slice.
     let r = unsafe { libc::fsetxattr(fd, k.as_ptr(), value.as_ptr().cast(), value.len(), 0) };
@@ -153,23 +193,27 @@ fn set_xattr_fd(fd: RawFd, key: &[u8], value: &[u8]) -> Result<(), String> {
 }
 
 /// A filesystem without xattr support drops them, as Docker does; any other failure is an error.
-fn xattr_result(r: libc::c_int, key: &[u8]) -> Result<(), String> {
+fn xattr_result(r: libc::c_int, key: &[u8]) -> Result<(), Fault> {
     if r < 0 {
         let e = io::Error::last_os_error();
         if e.raw_os_error() != Some(libc::ENOTSUP) {
-            return Err(format!("setting xattr {}: {e}", String::from_utf8_lossy(key)));
+            return Err(Fault::io(format!("setting xattr {}", String::from_utf8_lossy(key)), &e));
         }
     }
     Ok(())
 }
 
 impl Applier {
-    fn apply<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, path: &[u8]) -> Result<(), String> {
-        let comps = clean(path)?;
+    fn apply<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>, path: &[u8]) -> Result<(), Fault> {
+        let comps = match self.mode {
+            Mode::Layer(_) => clean(path)?,
+            Mode::Archive(_) => clean_clamped(path),
+        };
         let Some((name, parent)) = comps.split_last() else {
             return Ok(()); // the root itself: the target's own metadata is not the layer's to change
         };
-        match classify(name) {
+        let marker = if let Mode::Layer(_) = self.mode { classify(name) } else { Marker::None };
+        match marker {
             Marker::Opaque => return self.opaque(parent),
             Marker::Meta => return Ok(()),
             Marker::Whiteout(victim) => {
@@ -184,14 +228,30 @@ impl Applier {
         if matches!(et, EntryType::XGlobalHeader) {
             return Ok(());
         }
-        let meta = read_meta(entry).map_err(|e| format!("reading header: {e}"))?;
-        let pdir = self.root.dir(parent, true)?.expect("created when missing");
+        let mut meta = read_meta(entry).map_err(|e| Fault::io("reading header", &e))?;
+        if let Mode::Archive(o) = self.mode {
+            // Devices and fifos need privileges an archive should not get from ADD; other types
+            // (a GNU volume label…) carry no file.
+            let kinds = [EntryType::Regular, EntryType::Continuous, EntryType::GNUSparse, EntryType::Directory, EntryType::Symlink, EntryType::Link];
+            if !kinds.contains(&et) {
+                return Ok(());
+            }
+            if let Some((uid, gid)) = o.owner {
+                (meta.uid, meta.gid) = (uid, gid);
+            }
+            meta.mtime = o.mtime.unwrap_or(meta.mtime);
+        }
+        let name = name.to_vec();
+        // Where the entry lands: below its parent's symlink-free path (an archive's may differ).
+        let (pdir, resolved) = self.parent(parent, true)?.expect("created when missing");
         let pfd = pdir.as_raw_fd();
+        let comps: Vec<Vec<u8>> = [resolved, vec![name.clone()]].concat();
+        let name = &name[..];
         let is_dir = et == EntryType::Directory || (et == EntryType::Regular && path.ends_with(b"/"));
-        if let Some(st) = stat_at(pfd, name).map_err(|e| e.to_string())? {
+        if let Some(st) = stat_at(pfd, name)? {
             // An existing dir is merged into by a dir entry; anything else is replaced.
             if !(is_dir && file_type(&st) == libc::S_IFDIR) {
-                remove_at(pfd, name).map_err(|e| format!("replacing existing entry: {e}"))?;
+                remove_at(pfd, name).map_err(|e| Fault::io("replacing existing entry", &e))?;
             }
         }
         let cname = cstr(name)?;
@@ -218,14 +278,14 @@ impl Applier {
                     EntryType::Block => libc::S_IFBLK,
                     _ => libc::S_IFIFO,
                 };
-                let major = h.device_major().map_err(|e| e.to_string())?.unwrap_or(0);
-                let minor = h.device_minor().map_err(|e| e.to_string())?.unwrap_or(0);
+                let major = h.device_major()?.unwrap_or(0);
+                let minor = h.device_minor()?.unwrap_or(0);
                 let dev = libc::makedev(major, minor);
                 // SAFETY: NUL-terminated name and a valid dir fd.
                 os(unsafe { libc::mknodat(pfd, cname.as_ptr(), kind | 0o600, dev) }, "creating node")?;
                 self.finish_node(pfd, name, &meta, true)?;
             }
-            other => return Err(format!("unsupported tar entry type {other:?}")),
+            other => return Err(format!("unsupported tar entry type {other:?}").into()),
         }
         self.mark_written(&comps);
         Ok(())
@@ -237,13 +297,13 @@ impl Applier {
         }
     }
 
-    fn make_dir(&mut self, pfd: RawFd, name: &[u8], comps: &[Vec<u8>], meta: &Meta) -> Result<(), String> {
+    fn make_dir(&mut self, pfd: RawFd, name: &[u8], comps: &[Vec<u8>], meta: &Meta) -> Result<(), Fault> {
         let c = cstr(name)?;
-        if stat_at(pfd, name).map_err(|e| e.to_string())?.is_none() {
+        if stat_at(pfd, name)?.is_none() {
             // SAFETY: NUL-terminated name and a valid dir fd.
             os(unsafe { libc::mkdirat(pfd, c.as_ptr(), 0o700) }, "creating directory")?;
         }
-        let fd = open_dir_at(pfd, name).map_err(|e| format!("opening directory: {e}"))?;
+        let fd = open_dir_at(pfd, name).map_err(|e| Fault::io("opening directory", &e))?;
         self.own_fd(fd.as_raw_fd(), meta)?;
         self.dir_times.push((comps.to_vec(), meta.mtime));
         Ok(())
@@ -255,18 +315,18 @@ impl Applier {
         name: &CString,
         entry: &mut tar::Entry<'_, R>,
         meta: &Meta,
-    ) -> Result<(), String> {
+    ) -> Result<(), Fault> {
         let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC;
         // SAFETY: NUL-terminated name and a valid dir fd; the fd is owned right below.
         let fd = os(unsafe { libc::openat(pfd, name.as_ptr(), flags, 0o600 as libc::c_uint) }, "creating file")?;
         // SAFETY: fresh fd from openat, owned by nobody else.
         let mut file = File::from(unsafe { OwnedFd::from_raw_fd(fd) });
         loop {
-            let n = entry.read(&mut self.buf).map_err(|e| format!("reading data: {e}"))?;
+            let n = entry.read(&mut self.buf).map_err(|e| Fault::io("reading data", &e))?;
             if n == 0 {
                 break;
             }
-            file.write_all(&self.buf[..n]).map_err(|e| format!("writing data: {e}"))?;
+            file.write_all(&self.buf[..n]).map_err(|e| Fault::io("writing data", &e))?;
         }
         self.own_fd(file.as_raw_fd(), meta)?;
         // SAFETY: a valid fd and a two-element timespec array.
@@ -275,7 +335,7 @@ impl Applier {
     }
 
     /// Owner, then mode (chown clears setuid bits), then xattrs (chown clears file capabilities).
-    fn own_fd(&self, fd: RawFd, meta: &Meta) -> Result<(), String> {
+    fn own_fd(&self, fd: RawFd, meta: &Meta) -> Result<(), Fault> {
         // SAFETY: plain syscalls on a valid fd.
         os(unsafe { libc::fchown(fd, meta.uid, meta.gid) }, "setting owner")?;
         // SAFETY: as above.
@@ -287,7 +347,7 @@ impl Applier {
     }
 
     /// Metadata of a node that cannot be opened (symlink, device, fifo), set by name.
-    fn finish_node(&self, pfd: RawFd, name: &[u8], meta: &Meta, chmod: bool) -> Result<(), String> {
+    fn finish_node(&self, pfd: RawFd, name: &[u8], meta: &Meta, chmod: bool) -> Result<(), Fault> {
         let c = cstr(name)?;
         // SAFETY: NUL-terminated name and a valid dir fd; AT_SYMLINK_NOFOLLOW keeps it in place.
         os(
@@ -310,14 +370,16 @@ impl Applier {
         Ok(())
     }
 
-    fn make_hard_link(&mut self, pfd: RawFd, name: &CString, target: &[u8]) -> Result<(), String> {
+    fn make_hard_link(&mut self, pfd: RawFd, name: &CString, target: &[u8]) -> Result<(), Fault> {
         let shown = String::from_utf8_lossy(target).into_owned();
-        let comps = clean(target).map_err(|e| format!("hard link target {shown:?}: {e}"))?;
+        let comps = match self.mode {
+            Mode::Layer(_) => clean(target).map_err(|e| format!("hard link target {shown:?}: {e}"))?,
+            Mode::Archive(_) => clean_clamped(target),
+        };
         let (tname, tparent) = comps.split_last().ok_or_else(|| format!("hard link to the root {shown:?}"))?;
-        let tdir = self
-            .root
-            .dir(tparent, false)
-            .map_err(|e| format!("hard link target {shown:?}: {e}"))?
+        let (tdir, _) = self
+            .parent(tparent, false)
+            .map_err(|f| Fault { message: format!("hard link target {shown:?}: {}", f.message), errno: f.errno })?
             .ok_or_else(|| format!("hard link target {shown:?} does not exist"))?;
         let tc = cstr(tname)?;
         // Without AT_SYMLINK_FOLLOW a symlink target is linked itself, never followed.
@@ -329,27 +391,68 @@ impl Applier {
         Ok(())
     }
 
-    fn whiteout(&mut self, parent: &[Vec<u8>], victim: &[u8]) -> Result<(), String> {
-        match self.driver {
+    /// The directory at `comps`, with its symlink-free path: a layer's is never reached through
+    /// a symlink; an archive's symlinked parents are followed inside the target as a chroot
+    /// would, and a missing directory is made (with `create`) only where the archive names it.
+    fn parent(&self, comps: &[Vec<u8>], create: bool) -> Result<Option<(OwnedFd, Vec<Vec<u8>>)>, Fault> {
+        if let Mode::Layer(_) = self.mode {
+            return Ok(self.root.dir(comps, create)?.map(|fd| (fd, comps.to_vec())));
+        }
+        let mut at: Vec<Vec<u8>> = Vec::new();
+        for comp in comps {
+            let lexical: Vec<Vec<u8>> = [at.clone(), vec![comp.clone()]].concat();
+            let shown = || String::from_utf8_lossy(&lexical.join(&b'/')).into_owned();
+            let host = kiln_confine::resolve_in_root(&self.target, &lexical.join(&b'/'), true)
+                .map_err(|e| Fault::io(format!("resolving parent {:?}", shown()), &e))?;
+            let rel = host.strip_prefix(&self.target).map_err(|_| format!("parent {:?} resolves outside the target", shown()))?;
+            let resolved = clean_clamped(rel.as_os_str().as_encoded_bytes());
+            let Some((last, up)) = resolved.split_last() else {
+                at = resolved; // a link to the root
+                continue;
+            };
+            let Some(dir) = self.root.dir(up, false)? else {
+                return Err(format!("parent {:?} is a symlink to a missing directory", shown()).into());
+            };
+            match stat_at(dir.as_raw_fd(), last)? {
+                Some(st) if file_type(&st) == libc::S_IFDIR => {}
+                Some(_) => return Err(Fault { message: format!("parent {:?} is not a directory", shown()), errno: Some(libc::ENOTDIR) }),
+                None if resolved != lexical => return Err(format!("parent {:?} is a symlink to a missing directory", shown()).into()),
+                None if !create => return Ok(None),
+                None => {
+                    let c = cstr(last)?;
+                    // SAFETY: NUL-terminated name and a valid dir fd.
+                    os(unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), 0o755) }, &format!("creating parent {:?}", shown()))?;
+                }
+            }
+            at = resolved;
+        }
+        let fd = self.root.dir(&at, false)?.ok_or_else(|| format!("parent {:?} vanished", String::from_utf8_lossy(&at.join(&b'/'))))?;
+        Ok(Some((fd, at)))
+    }
+
+    fn whiteout(&mut self, parent: &[Vec<u8>], victim: &[u8]) -> Result<(), Fault> {
+        let Mode::Layer(driver) = self.mode else { return Ok(()) };
+        match driver {
             Driver::Overlay => {
                 let dir = self.root.dir(parent, true)?.expect("created when missing");
-                remove_at(dir.as_raw_fd(), victim).map_err(|e| format!("replacing existing entry: {e}"))?;
+                remove_at(dir.as_raw_fd(), victim).map_err(|e| Fault::io("replacing existing entry", &e))?;
                 let c = cstr(victim)?;
                 // SAFETY: NUL-terminated name and a valid dir fd.
                 os(unsafe { libc::mknodat(dir.as_raw_fd(), c.as_ptr(), libc::S_IFCHR, 0) }, "creating whiteout")?;
             }
             Driver::Copy => {
                 if let Some(dir) = self.root.dir(parent, false)? {
-                    remove_at(dir.as_raw_fd(), victim).map_err(|e| format!("deleting: {e}"))?;
+                    remove_at(dir.as_raw_fd(), victim).map_err(|e| Fault::io("deleting", &e))?;
                 }
             }
         }
         Ok(())
     }
 
-    fn opaque(&mut self, dir: &[Vec<u8>]) -> Result<(), String> {
+    fn opaque(&mut self, dir: &[Vec<u8>]) -> Result<(), Fault> {
         let fd = self.root.dir(dir, true)?.expect("created when missing");
-        match self.driver {
+        let Mode::Layer(driver) = self.mode else { return Ok(()) };
+        match driver {
             Driver::Overlay => set_xattr_fd(fd.as_raw_fd(), OVERLAY_OPAQUE_XATTR.as_bytes(), b"y"),
             Driver::Copy => {
                 let prefix = dir.join(&b'/');
@@ -358,7 +461,7 @@ impl Applier {
                     let p = if prefix.is_empty() { n.to_vec() } else { [&prefix[..], b"/", n].concat() };
                     written.contains(&p)
                 };
-                empty_dir(fd.as_raw_fd(), keep).map_err(|e| format!("emptying opaque directory: {e}"))
+                empty_dir(fd.as_raw_fd(), keep).map_err(|e| Fault::io("emptying opaque directory", &e))
             }
         }
     }
@@ -382,7 +485,7 @@ impl Applier {
             if r < 0 {
                 let e = io::Error::last_os_error();
                 if e.raw_os_error() != Some(libc::ENOENT) {
-                    return Err(LayerError::at(&comps.join(&b'/'), format!("setting mtime: {e}")));
+                    return Err(LayerError::at(&comps.join(&b'/'), Fault::io("setting mtime", &e)));
                 }
             }
         }

@@ -1,5 +1,7 @@
-//! The one error type of the layer engine: what went wrong and, when known, at which entry.
+//! The one error type of the layer engine: what went wrong, at which entry when known, and the
+//! errno behind it when the kernel gave one (so a full disk reaches JavaScript as `ENOSPC`).
 
+use crate::error::{errno_of, errno_name, NativeError, KILN_LAYER_ENTRY, KILN_NATIVE};
 use std::fmt;
 use std::io;
 
@@ -11,17 +13,55 @@ pub struct LayerError {
     pub entry: Option<Vec<u8>>,
     /// What went wrong.
     pub message: String,
+    /// The kernel's errno, when a syscall failed.
+    pub errno: Option<i32>,
+}
+
+/// A failure while handling one entry, before the entry's path is attached: the errno survives.
+#[derive(Debug)]
+pub struct Fault {
+    /// What went wrong.
+    pub message: String,
+    /// The kernel's errno; none for what the layer itself got wrong (a `..` path, a symlinked parent).
+    pub errno: Option<i32>,
+}
+
+impl Fault {
+    /// `what` failed with `e`.
+    pub fn io(what: impl fmt::Display, e: &io::Error) -> Self {
+        Fault { message: format!("{what}: {e}"), errno: errno_of(e) }
+    }
+}
+
+impl From<String> for Fault {
+    fn from(message: String) -> Self {
+        Fault { message, errno: None }
+    }
+}
+
+impl From<&str> for Fault {
+    fn from(message: &str) -> Self {
+        Fault { message: message.to_string(), errno: None }
+    }
+}
+
+impl From<io::Error> for Fault {
+    fn from(e: io::Error) -> Self {
+        Fault { message: e.to_string(), errno: errno_of(&e) }
+    }
 }
 
 impl LayerError {
     /// An error about one entry.
-    pub fn at(entry: &[u8], message: impl fmt::Display) -> Self {
-        LayerError { entry: Some(entry.to_vec()), message: message.to_string() }
+    pub fn at(entry: &[u8], fault: impl Into<Fault>) -> Self {
+        let f = fault.into();
+        LayerError { entry: Some(entry.to_vec()), message: f.message, errno: f.errno }
     }
 
     /// An error about the layer as a whole.
-    pub fn whole(message: impl fmt::Display) -> Self {
-        LayerError { entry: None, message: message.to_string() }
+    pub fn whole(fault: impl Into<Fault>) -> Self {
+        let f = fault.into();
+        LayerError { entry: None, message: f.message, errno: f.errno }
     }
 
     /// Renders the error under a subject, e.g. `layer sha256:…: entry "etc/x": …`.
@@ -30,6 +70,18 @@ impl LayerError {
             Some(e) => format!("{subject}: entry \"{}\": {}", String::from_utf8_lossy(e), self.message),
             None => format!("{subject}: {}", self.message),
         }
+    }
+
+    /// The error for JavaScript: the errno's name when the kernel failed, `KILN_LAYER_ENTRY` for
+    /// an entry the layer got wrong, `KILN_NATIVE` for the rest (a corrupt stream).
+    pub fn to_native(&self, subject: &str) -> NativeError {
+        let code = match (self.errno, &self.entry) {
+            (Some(n), _) => errno_name(n),
+            (None, Some(_)) => KILN_LAYER_ENTRY.to_string(),
+            (None, None) => KILN_NATIVE.to_string(),
+        };
+        let entry = self.entry.as_ref().map(|e| String::from_utf8_lossy(e).into_owned());
+        NativeError { entry, ..NativeError::new(&code, self.errno, self.render(subject)) }
     }
 }
 
@@ -45,7 +97,7 @@ pub trait AtEntry<T> {
     fn at(self, entry: &[u8]) -> Result<T, LayerError>;
 }
 
-impl<T, E: fmt::Display> AtEntry<T> for Result<T, E> {
+impl<T> AtEntry<T> for io::Result<T> {
     fn at(self, entry: &[u8]) -> Result<T, LayerError> {
         self.map_err(|e| LayerError::at(entry, e))
     }

@@ -1,7 +1,7 @@
 //! Listing a layer's entries without applying it, for `kiln diff` and tests.
 
 use super::decode::open_layer;
-use super::error::LayerError;
+use super::error::{Fault, LayerError};
 use super::progress::Progress;
 use super::whiteout::{classify, join, Marker};
 use std::path::Path;
@@ -71,8 +71,8 @@ pub fn list_layer(path: &Path) -> Result<Vec<Listed>, LayerError> {
     let reader = open_layer(path, Progress::new(None))?;
     let mut archive = tar::Archive::new(reader);
     let mut out = Vec::new();
-    for item in archive.entries().map_err(|e| LayerError::whole(format!("reading tar: {e}")))? {
-        let entry = item.map_err(|e| LayerError::whole(format!("reading tar: {e}")))?;
+    for item in archive.entries().map_err(|e| LayerError::whole(Fault::io("reading tar", &e)))? {
+        let entry = item.map_err(|e| LayerError::whole(Fault::io("reading tar", &e)))?;
         let raw = normalise(&entry.path_bytes());
         if raw.is_empty() {
             continue; // the root entry (`./`) is not a change to list

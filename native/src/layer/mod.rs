@@ -21,4 +21,4 @@ mod same;
 mod tar_writer;
 mod whiteout;
 
-pub use self::napi::{apply_layer, compress_layer, diff_layer, layer_entries};
+pub use self::napi::{apply_layer, archive_compression, compress_layer, diff_layer, extract_archive, layer_entries};

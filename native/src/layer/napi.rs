@@ -1,7 +1,8 @@
 //! The layer engine as seen by JavaScript: async functions whose work runs on libuv's pool,
 //! with progress reported through thread-safe callbacks.
 
-use super::apply::{apply_layer_file, Applied, Driver};
+use super::apply::{apply_layer_file, extract_archive_file, Applied, Driver, Overrides};
+use super::decode::archive_format;
 use super::compress::{Compression, LayerInfo};
 use super::error::LayerError;
 use super::list::{list_layer, Listed};
@@ -9,7 +10,8 @@ use super::produce::{compress_tar, diff_to_layer, DiffRequest};
 use super::progress::{Progress, ProgressFn};
 use napi::bindgen_prelude::AsyncTask;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
-use napi::{Env, Status, Task};
+use crate::error::{Coded, Job, NativeError, KILN_INVALID_ARG};
+use napi::{Env, Status};
 use napi_derive::napi;
 use std::path::{Path, PathBuf};
 
@@ -25,8 +27,8 @@ fn progress(cb: Option<ProgressCallback>) -> Progress {
     }))
 }
 
-fn invalid(msg: String) -> napi::Error {
-    napi::Error::new(Status::InvalidArg, msg)
+fn invalid(msg: String) -> NativeError {
+    NativeError::new(KILN_INVALID_ARG, None, msg)
 }
 
 /// A layer blob written to disk.
@@ -83,11 +85,11 @@ pub struct DiffLayerTask {
     progress: Option<ProgressCallback>,
 }
 
-impl Task for DiffLayerTask {
+impl Job for DiffLayerTask {
     type Output = LayerInfo;
     type JsValue = JsLayerInfo;
 
-    fn compute(&mut self) -> napi::Result<LayerInfo> {
+    fn run(&mut self) -> Result<LayerInfo, NativeError> {
         let o = &self.opts;
         let driver = Driver::parse(&o.driver).map_err(invalid)?;
         let compression = Compression::parse(&o.compression).map_err(invalid)?;
@@ -106,7 +108,7 @@ impl Task for DiffLayerTask {
             source_date_epoch,
         };
         diff_to_layer(&req, progress(self.progress.take()))
-            .map_err(|e| napi::Error::from_reason(e.render(&format!("diff of {}", o.upper))))
+            .map_err(|e| e.to_native(&format!("diff of {}", o.upper)))
     }
 
     fn resolve(&mut self, _env: Env, out: LayerInfo) -> napi::Result<JsLayerInfo> {
@@ -117,8 +119,8 @@ impl Task for DiffLayerTask {
 /// Writes the diff of an overlay upper dir (driver `overlay`) or of a full tree against its
 /// parent (driver `copy`) as an OCI layer blob, compressed and hashed in the same pass.
 #[napi(ts_args_type = "opts: DiffLayerOptions, onProgress?: (bytes: number) => void")]
-pub fn diff_layer(opts: DiffLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<DiffLayerTask> {
-    AsyncTask::new(DiffLayerTask { opts, progress: on_progress })
+pub fn diff_layer(opts: DiffLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<Coded<DiffLayerTask>> {
+    AsyncTask::new(Coded::new(DiffLayerTask { opts, progress: on_progress }))
 }
 
 /// Options of `applyLayer`.
@@ -149,16 +151,16 @@ pub struct ApplyLayerTask {
     progress: Option<ProgressCallback>,
 }
 
-impl Task for ApplyLayerTask {
+impl Job for ApplyLayerTask {
     type Output = Applied;
     type JsValue = AppliedLayer;
 
-    fn compute(&mut self) -> napi::Result<Applied> {
+    fn run(&mut self) -> Result<Applied, NativeError> {
         let o = &self.opts;
         let driver = Driver::parse(&o.driver).map_err(invalid)?;
         let subject = format!("layer {}", o.layer_digest.as_deref().unwrap_or(&o.layer));
         apply_layer_file(Path::new(&o.layer), Path::new(&o.target), driver, progress(self.progress.take()))
-            .map_err(|e: LayerError| napi::Error::from_reason(e.render(&subject)))
+            .map_err(|e: LayerError| e.to_native(&subject))
     }
 
     fn resolve(&mut self, _env: Env, out: Applied) -> napi::Result<AppliedLayer> {
@@ -168,8 +170,85 @@ impl Task for ApplyLayerTask {
 
 /// Applies a layer file into `target`, refusing any entry that would land outside it.
 #[napi(ts_args_type = "opts: ApplyLayerOptions, onProgress?: (bytes: number) => void")]
-pub fn apply_layer(opts: ApplyLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<ApplyLayerTask> {
-    AsyncTask::new(ApplyLayerTask { opts, progress: on_progress })
+pub fn apply_layer(opts: ApplyLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<Coded<ApplyLayerTask>> {
+    AsyncTask::new(Coded::new(ApplyLayerTask { opts, progress: on_progress }))
+}
+
+/// The owner every extracted entry gets.
+#[napi(object)]
+pub struct ArchiveOwner {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+/// Options of `extractArchive`.
+#[napi(object)]
+pub struct ExtractArchiveOptions {
+    /// A tar file: plain, gzip, zstd, bzip2 or xz.
+    pub archive: String,
+    /// The destination directory (ADD's chroot: symlinks in it resolve inside it).
+    pub target: String,
+    /// Replaces every entry's owner.
+    pub owner: Option<ArchiveOwner>,
+    /// Replaces every entry's mtime (seconds since the epoch).
+    pub mtime: Option<f64>,
+}
+
+/// Background extraction.
+pub struct ExtractArchiveTask {
+    opts: ExtractArchiveOptions,
+}
+
+impl Job for ExtractArchiveTask {
+    type Output = Applied;
+    type JsValue = AppliedLayer;
+
+    fn run(&mut self) -> Result<Applied, NativeError> {
+        let o = &self.opts;
+        let overrides = Overrides { owner: o.owner.as_ref().map(|w| (w.uid, w.gid)), mtime: o.mtime.map(|m| m as i64) };
+        extract_archive_file(Path::new(&o.archive), Path::new(&o.target), overrides)
+            .map_err(|e| e.to_native(&format!("archive {}", o.archive)))
+    }
+
+    fn resolve(&mut self, _env: Env, out: Applied) -> napi::Result<AppliedLayer> {
+        Ok(AppliedLayer { diff_id: out.diff_id, entries: out.entries as f64 })
+    }
+}
+
+/// Extracts a local tar archive into `target` as ADD does (Docker's untar rules: no whiteouts,
+/// `..` clamped, symlinked parents followed inside the target, devices skipped).
+#[napi(js_name = "extractArchive")]
+pub fn extract_archive(opts: ExtractArchiveOptions) -> AsyncTask<Coded<ExtractArchiveTask>> {
+    AsyncTask::new(Coded::new(ExtractArchiveTask { opts }))
+}
+
+/// Background sniffing.
+pub struct ArchiveCompressionTask {
+    path: String,
+}
+
+impl Job for ArchiveCompressionTask {
+    type Output = Option<&'static str>;
+    type JsValue = Option<String>;
+
+    fn run(&mut self) -> Result<Option<&'static str>, NativeError> {
+        archive_format(Path::new(&self.path))
+            .map(|f| f.map(|f| f.name()))
+            .map_err(|e| NativeError::io(format_args!("reading {}", self.path), &e))
+    }
+
+    fn resolve(&mut self, _env: Env, out: Option<&'static str>) -> napi::Result<Option<String>> {
+        Ok(out.map(str::to_string))
+    }
+}
+
+/// The compression (`none`, `gzip`, `zstd`, `bzip2`, `xz`) of a file that is a tar archive, or
+/// null when it is anything else: ADD extracts only archives.
+#[napi(js_name = "archiveCompression")]
+pub fn archive_compression(path: String) -> AsyncTask<Coded<ArchiveCompressionTask>> {
+    AsyncTask::new(Coded::new(ArchiveCompressionTask { path }))
 }
 
 /// Options of `compressLayer`.
@@ -189,15 +268,15 @@ pub struct CompressLayerTask {
     progress: Option<ProgressCallback>,
 }
 
-impl Task for CompressLayerTask {
+impl Job for CompressLayerTask {
     type Output = LayerInfo;
     type JsValue = JsLayerInfo;
 
-    fn compute(&mut self) -> napi::Result<LayerInfo> {
+    fn run(&mut self) -> Result<LayerInfo, NativeError> {
         let o = &self.opts;
         let compression = Compression::parse(&o.compression).map_err(invalid)?;
         compress_tar(Path::new(&o.input), Path::new(&o.output), compression, progress(self.progress.take()))
-            .map_err(|e| napi::Error::from_reason(e.render(&format!("compress of {}", o.input))))
+            .map_err(|e| e.to_native(&format!("compress of {}", o.input)))
     }
 
     fn resolve(&mut self, _env: Env, out: LayerInfo) -> napi::Result<JsLayerInfo> {
@@ -210,8 +289,8 @@ impl Task for CompressLayerTask {
 pub fn compress_layer(
     opts: CompressLayerOptions,
     on_progress: Option<ProgressCallback>,
-) -> AsyncTask<CompressLayerTask> {
-    AsyncTask::new(CompressLayerTask { opts, progress: on_progress })
+) -> AsyncTask<Coded<CompressLayerTask>> {
+    AsyncTask::new(Coded::new(CompressLayerTask { opts, progress: on_progress }))
 }
 
 /// One entry of `layerEntries`.
@@ -236,13 +315,13 @@ pub struct LayerEntriesTask {
     layer: String,
 }
 
-impl Task for LayerEntriesTask {
+impl Job for LayerEntriesTask {
     type Output = Vec<Listed>;
     type JsValue = Vec<LayerEntry>;
 
-    fn compute(&mut self) -> napi::Result<Vec<Listed>> {
+    fn run(&mut self) -> Result<Vec<Listed>, NativeError> {
         list_layer(Path::new(&self.layer))
-            .map_err(|e| napi::Error::from_reason(e.render(&format!("layer {}", self.layer))))
+            .map_err(|e| e.to_native(&format!("layer {}", self.layer)))
     }
 
     fn resolve(&mut self, _env: Env, out: Vec<Listed>) -> napi::Result<Vec<LayerEntry>> {
@@ -252,6 +331,6 @@ impl Task for LayerEntriesTask {
 
 /// Lists a layer file's entries in order.
 #[napi]
-pub fn layer_entries(layer: String) -> AsyncTask<LayerEntriesTask> {
-    AsyncTask::new(LayerEntriesTask { layer })
+pub fn layer_entries(layer: String) -> AsyncTask<Coded<LayerEntriesTask>> {
+    AsyncTask::new(Coded::new(LayerEntriesTask { layer }))
 }

@@ -6,7 +6,7 @@ use super::compress::{Compression, LayerInfo, LayerSink};
 use super::decode::open_layer;
 use super::diff::{diff_overlay, diff_trees};
 use super::emit::Emitter;
-use super::error::LayerError;
+use super::error::{Fault, LayerError};
 use super::progress::Progress;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -34,7 +34,7 @@ pub fn diff_to_layer(req: &DiffRequest<'_>, progress: Progress) -> Result<LayerI
         return Err(LayerError::whole(format!("{} is not a directory", req.upper.display())));
     }
     let sink = LayerSink::create(req.output, req.compression, progress)
-        .map_err(|e| LayerError::whole(format!("creating {}: {e}", req.output.display())))?;
+        .map_err(|e| LayerError::whole(Fault::io(format!("creating {}", req.output.display()), &e)))?;
     let mut em = Emitter::new(sink, req.source_date_epoch);
     match req.driver {
         Driver::Overlay => diff_overlay(req.upper, req.lowers, &mut em)?,
@@ -63,11 +63,11 @@ impl<R: Read, W: Write> Read for Tee<'_, R, W> {
 pub fn compress_tar(input: &Path, output: &Path, compression: Compression, progress: Progress) -> Result<LayerInfo, LayerError> {
     let reader = open_layer(input, progress)?;
     let mut sink = LayerSink::create(output, compression, Progress::new(None))
-        .map_err(|e| LayerError::whole(format!("creating {}: {e}", output.display())))?;
+        .map_err(|e| LayerError::whole(Fault::io(format!("creating {}", output.display()), &e)))?;
     let mut archive = tar::Archive::new(Tee { inner: reader, copy: &mut sink });
     let mut entries = 0u64;
-    for item in archive.entries().map_err(|e| LayerError::whole(format!("reading tar: {e}")))? {
-        item.map_err(|e| LayerError::whole(format!("reading tar: {e}")))?;
+    for item in archive.entries().map_err(|e| LayerError::whole(Fault::io("reading tar", &e)))? {
+        item.map_err(|e| LayerError::whole(Fault::io("reading tar", &e)))?;
         entries += 1;
     }
     let mut rest = archive.into_inner();
