@@ -2,7 +2,8 @@
 // build needs, the cache and layer records that name them first.
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { collectGarbage } from '../snapshotter/gc.js';
+import { collectGarbage, type Doomed } from '../snapshotter/gc.js';
+import { isNoSpace } from '../snapshotter/disk-full.js';
 import { openSnapshotter } from '../snapshotter/open-snapshotter.js';
 import type { Store } from '../snapshotter/store.js';
 import { CacheIndex } from '../solver/cache-index.js';
@@ -22,14 +23,25 @@ export async function prune(store: Store): Promise<PruneResult> {
   const cache = await CacheIndex.open(store.root);
   const layers = await LayerIndex.open(store.root);
   let cacheRecords = 0;
+  let doomed: Doomed | undefined;
+  const forget = async (d: Doomed) => {
+    cacheRecords = await cache.forgetSnapshots(d.snapshots);
+    await layers.forgetBlobs(d.blobs);
+  };
   const r = await collectGarbage(store, {
     ...(snapshots ? { snapshots } : {}),
     // The records go before what they name: a prune killed midway leaves garbage for the next
-    // one, never a cache or layer record of something gone.
-    beforeSweep: async (doomed) => {
-      cacheRecords = await cache.forgetSnapshots(doomed.snapshots);
-      await layers.forgetBlobs(doomed.blobs);
+    // one, never a cache or layer record of something gone. On a full disk the records cannot be
+    // rewritten until space is freed: then they go after it.
+    beforeSweep: async (d) => {
+      try {
+        await forget(d);
+      } catch (err) {
+        if (!isNoSpace(err)) throw err;
+        doomed = d;
+      }
     },
   });
+  if (doomed) await forget(doomed);
   return { blobs: r.blobs, snapshots: r.snapshots, cacheRecords, bytes: r.bytes };
 }

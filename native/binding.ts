@@ -75,6 +75,8 @@ export interface ExtractArchiveOptions {
   owner?: { uid: number; gid: number };
   /** Replaces every entry's mtime (seconds since the epoch). */
   mtime?: number;
+  /** Names the archive in errors (as the user named it); its path otherwise. */
+  name?: string;
 }
 
 export interface LayerEntry {

@@ -10,9 +10,9 @@ import { DiskFullError } from './errors.js';
 // leaves at most a partial block or two behind.
 const FULL_BELOW_BYTES = 1 << 20;
 
-/** Whether `err` is the kernel's ENOSPC, from Node's fs or from the native addon (both set `code`). */
+/** Whether `err` is the kernel's ENOSPC, from Node's fs or from the native addon (both set `code`), or already kiln's DiskFullError. */
 export function isNoSpace(err: unknown): boolean {
-  return hasCode(err, 'ENOSPC');
+  return hasCode(err, 'ENOSPC') || err instanceof DiskFullError;
 }
 
 /** Whether the filesystem holding `dir` is (nearly) out of space. */

@@ -30,7 +30,7 @@ export interface ExtractOptions {
  */
 export async function extractArchive(file: string, opts: ExtractOptions): Promise<void> {
   try {
-    await native.extractArchive({ archive: file, target: opts.dest, owner: opts.owner, mtime: opts.mtime });
+    await native.extractArchive({ archive: file, target: opts.dest, owner: opts.owner, mtime: opts.mtime, name: path.basename(file) });
   } catch (err) {
     if (hasCode(err, LAYER_ENTRY)) throw new ArchiveEscapeError(opts.step, path.basename(file), err.entry ?? '');
     // A broken archive (truncated, a bad header: the engine names no errno for it) and a hard

@@ -379,7 +379,7 @@ impl Applier {
         let (tname, tparent) = comps.split_last().ok_or_else(|| format!("hard link to the root {shown:?}"))?;
         let (tdir, _) = self
             .parent(tparent, false)
-            .map_err(|f| Fault { message: format!("hard link target {shown:?}: {}", f.message), errno: f.errno })?
+            .map_err(|f| Fault { message: format!("hard link target {shown:?}: {}", f.message), ..f })?
             .ok_or_else(|| format!("hard link target {shown:?} does not exist"))?;
         let tc = cstr(tname)?;
         // Without AT_SYMLINK_FOLLOW a symlink target is linked itself, never followed.
@@ -415,7 +415,7 @@ impl Applier {
             };
             match stat_at(dir.as_raw_fd(), last)? {
                 Some(st) if file_type(&st) == libc::S_IFDIR => {}
-                Some(_) => return Err(Fault { message: format!("parent {:?} is not a directory", shown()), errno: Some(libc::ENOTDIR) }),
+                Some(_) => return Err(Fault { message: format!("parent {:?} is not a directory", shown()), errno: Some(libc::ENOTDIR), corrupt: false }),
                 None if resolved != lexical => return Err(format!("parent {:?} is a symlink to a missing directory", shown()).into()),
                 None if !create => return Ok(None),
                 None => {

@@ -194,6 +194,8 @@ pub struct ExtractArchiveOptions {
     pub owner: Option<ArchiveOwner>,
     /// Replaces every entry's mtime (seconds since the epoch).
     pub mtime: Option<f64>,
+    /// Names the archive in errors (as the user named it); its path otherwise.
+    pub name: Option<String>,
 }
 
 /// Background extraction.
@@ -209,7 +211,7 @@ impl Job for ExtractArchiveTask {
         let o = &self.opts;
         let overrides = Overrides { owner: o.owner.as_ref().map(|w| (w.uid, w.gid)), mtime: o.mtime.map(|m| m as i64) };
         extract_archive_file(Path::new(&o.archive), Path::new(&o.target), overrides)
-            .map_err(|e| e.to_native(&format!("archive {}", o.archive)))
+            .map_err(|e| e.to_native(&format!("archive {}", o.name.as_deref().unwrap_or(&o.archive))))
     }
 
     fn resolve(&mut self, _env: Env, out: Applied) -> napi::Result<AppliedLayer> {

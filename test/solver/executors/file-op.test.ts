@@ -192,7 +192,7 @@ test('ADD extracts local tar archives (gzip, xz, zstd, bzip2), copies other file
       await assert.rejects(runActions(fx, [base, ctx4], [copy({ src: '/cut.tgz', dest: '/x/', attemptUnpackDockerCompatibility: true, createDestPath: true })]), (err: unknown) => {
         assert.ok(err instanceof CopyError, String(err));
         assert.equal(err.userFacing, true);
-        assert.match(err.message, /Unexpected end of data/);
+        assert.match(err.message, /archive cut\.tgz: entry "big": reading data: incomplete deflate stream/);
         return true;
       });
     } finally {
