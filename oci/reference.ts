@@ -60,7 +60,10 @@ export function parseReference(ref: string): ImageRef {
   const m = REFERENCE_RE.exec(full);
   if (!m) throw new InvalidReferenceError(ref, diagnose(ref));
   const name = NAME_RE.exec(m[1]!)!;
-  const out: ImageRef = { domain: name[1]!, path: name[2]! };
+  // A first component taken for a host (it has a '.' or ':') that is no valid host name would
+  // otherwise read as a path with no registry at all (Docker leaves such a name without a domain).
+  if (name[1] === undefined) throw new InvalidReferenceError(ref, `"${domain}" is not a valid registry host name (letters, digits, '-' and '.', with an optional :port)`);
+  const out: ImageRef = { domain: name[1], path: name[2]! };
   if (out.path.length > MAX_PATH_LENGTH) {
     throw new InvalidReferenceError(ref, `repository name must not be more than ${MAX_PATH_LENGTH} characters`);
   }

@@ -16,6 +16,7 @@ import { timestampSeconds } from './file-time.js';
 import { isWithin, resolveInRoot } from './root-path.js';
 import { selectEntries, type Filters } from './tree-select.js';
 import { asCopyFailure } from './copy-failure.js';
+import { hasCode, NATIVE_FAILURE } from '../../native/native-error.js';
 import { hasWildcard, matchComponent } from '../../patterns/glob.js';
 
 export interface CopyRoots {
@@ -184,8 +185,9 @@ async function runPlan(roots: CopyRoots, ops: CopyPlanOp[], replace: boolean): P
   try {
     await native.applyCopyPlan({ root: roots.destRoot, ops, replace });
   } catch (err) {
-    // The addon's own refusals come as GenericFailure with no errno; its argument checks are bugs.
-    throw asCopyFailure(roots.step, err, (e, errno) => errno === undefined && (e as { code?: unknown }).code === 'GenericFailure');
+    // The addon's own refusals (a file over a directory) carry KILN_NATIVE; its argument checks
+    // (KILN_INVALID_ARG) are bugs.
+    throw asCopyFailure(roots.step, err, (e) => hasCode(e, NATIVE_FAILURE));
   }
 }
 
