@@ -94,3 +94,12 @@ export class HttpChecksumMismatchError extends UserError {
     this.name = 'HttpChecksumMismatchError';
   }
 }
+
+/** A RUN --mount whose source path is not in what it mounts (or is a symlink to nothing there). */
+export class MountSourceError extends UserError {
+  readonly code = 'KILN_MOUNT_SOURCE';
+  constructor(step: string, source: string) {
+    super(`${step}: --mount source "${source}" is not in what it mounts (or is a symlink to something that is not there)`, { hint: 'check the source= path against the build context or the stage it comes from' });
+    this.name = 'MountSourceError';
+  }
+}

@@ -1,6 +1,6 @@
 // The exec op (RUN): the root mount prepared as a writable snapshot, the other mounts laid out
 // (input binds, cache dirs, tmpfs, secrets), the process run by the runner, outputs committed.
-import { chmod, chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runContainer } from '../../runner/run.js';
@@ -8,7 +8,7 @@ import type { ContainerMount } from '../../runner/spec.js';
 import { MountType, NetMode, ROOT_MOUNT, type Mount } from '../llb/types.js';
 import type { OpExecutor, OpResult, SolveEnv, VertexInfo } from '../types.js';
 import { acquireCacheMount } from './cache-mounts.js';
-import { ProcessFailedError, SecretMissingError, UnsupportedOpError } from './errors.js';
+import { MountSourceError, ProcessFailedError, SecretMissingError, UnsupportedOpError } from './errors.js';
 import { resolveInRoot } from './root-path.js';
 import { SnapshotWork } from './snapshot-work.js';
 import { isFull, mountOf } from '../../snapshotter/disk-full.js';
@@ -44,10 +44,10 @@ export const execOp: OpExecutor = {
             const { key, dir } = await work.active(input);
             if (hasOutput) outputs.set(m.output ?? 0, key);
             if (m.dest === ROOT_MOUNT) rootfs = dir;
-            else containerMounts.push({ type: 'bind', source: await selected(dir, m.selector), target: m.dest ?? '/' });
+            else containerMounts.push({ type: 'bind', source: await bindSource(v, dir, m.selector), target: m.dest ?? '/' });
           } else {
             const dir = await work.view(input);
-            containerMounts.push({ type: 'bind', source: await selected(dir, m.selector), target: m.dest ?? '/', readonly: true });
+            containerMounts.push({ type: 'bind', source: await bindSource(v, dir, m.selector), target: m.dest ?? '/', readonly: true });
           }
         } else if (type === MountType.CACHE) {
           const seedSnapshot = (m.input ?? -1) >= 0 ? snapshotOf(m, inputs) : null;
@@ -114,6 +114,13 @@ function snapshotOf(m: Mount, inputs: OpResult[]): string | null {
 /** The mount's `selector` (a sub-path of its input) inside `dir`, resolved without leaving it. */
 async function selected(dir: string, selector: string | undefined): Promise<string> {
   return selector ? resolveInRoot(dir, selector) : dir;
+}
+
+/** A bind mount's source, which must exist (a selector naming nothing, or a symlink to nothing there, is the user's). */
+async function bindSource(v: VertexInfo, dir: string, selector: string | undefined): Promise<string> {
+  const source = await selected(dir, selector);
+  if (selector && !(await stat(source).then(() => true, () => false))) throw new MountSourceError(v.name, selector);
+  return source;
 }
 
 /** The secret in a private temp file with the mount's owner and mode; never in the snapshot. */
