@@ -55,6 +55,22 @@ const MiB = 1024 * 1024;
 
 class ChunksRefused extends Error {}
 
+/** The upload session answered 404: the registry dropped it (a connection break can spoil one). */
+class SessionLost extends Error {
+  constructor(readonly error: RegistryHttpError) {
+    super(error.message);
+  }
+}
+
+/** Runs a request of an open upload session; its 404 means the session is gone, not the repository. */
+async function inSession<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    throw err instanceof RegistryHttpError && err.status === 404 ? new SessionLost(err) : err;
+  }
+}
+
 /** Pushes blobs (in parallel), then the manifests in order; returns the last manifest's digest. */
 export async function pushImage(client: RegistryClient, repo: string, image: PushImage, display: string, opts: PushOptions = {}): Promise<string> {
   const queue = [...new Map(image.blobs.map((b) => [b.desc.digest, b])).values()];
@@ -123,12 +139,18 @@ export async function pushBlob(client: RegistryClient, repo: string, blob: PushB
     try {
       const start = session ? { url: session, minChunk: 0 } : await startUpload(client, repo, what);
       session = undefined;
-      if (chunked) await uploadChunked(client, repo, blob, start.url, Math.max(opts.chunkSize ?? 128 * MiB, start.minChunk), what, attempts);
-      else await uploadMonolithic(client, repo, blob, start.url, what);
+      await inSession(() =>
+        chunked ? uploadChunked(client, repo, blob, start.url, Math.max(opts.chunkSize ?? 128 * MiB, start.minChunk), what, attempts) : uploadMonolithic(client, repo, blob, start.url, what),
+      );
       return 'pushed';
     } catch (err) {
       if (err instanceof ChunksRefused) {
         chunked = false;
+        continue;
+      }
+      // A lost session is started again, as a dropped connection is.
+      if (err instanceof SessionLost) {
+        if (attempt >= attempts) throw err.error;
         continue;
       }
       if (!(wasDropped(err) || (err instanceof RegistryHttpError && err.status >= 500)) || attempt >= attempts) throw err;
