@@ -99,6 +99,21 @@ describe('kiln and a registry, end to end', () => {
     assert.equal(statuses.filter((s) => s === 'pushed').length, 3, pushed.out); // the config, the COPY and the RUN layers
   });
 
+  it("expands WORKDIR $VAR from a pulled base image's Env (issue 10), with an empty store", async () => {
+    const base = path.join(dir, 'ctx-gobase');
+    await mkdir(base);
+    await writeFile(path.join(base, 'Dockerfile'), 'FROM kiln.local/busybox\nENV GOPATH=/go\n');
+    assert.equal((await kiln(['build', '--push', '-t', `${reg.host}/gobase:1`, base], 'a')).code, 0);
+    const ctx = path.join(dir, 'ctx-gopath');
+    await mkdir(ctx);
+    await writeFile(path.join(ctx, 'Dockerfile'), `FROM ${reg.host}/gobase:1\nWORKDIR $GOPATH/src\nRUN pwd > /pwd\n`);
+    const built = await kiln(['build', '-q', '-t', 'gopath', ctx], 'g');
+    assert.equal(built.code, 0, built.stderr);
+    const inspected = JSON.parse((await kiln(['inspect', 'gopath'], 'g')).out) as { Config: { config?: { WorkingDir?: string } } };
+    assert.equal(inspected.Config.config?.WorkingDir, '/go/src');
+    assert.equal((await kiln(['run', '--rm', 'gopath', 'cat', '/pwd'], 'g')).out, '/go/src\n');
+  });
+
   it('pulls Docker Hub names from KILN_REGISTRY_MIRRORS first, recording them under docker.io', async () => {
     assert.equal((await kiln(['tag', 'kiln.local/busybox', `${reg.host}/library/busybox:mirrored`], 'a')).code, 0);
     assert.equal((await kiln(['push', `${reg.host}/library/busybox:mirrored`], 'a')).code, 0);
