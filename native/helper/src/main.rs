@@ -83,6 +83,13 @@ fn main() {
     if argv.get(1).map(String::as_str) == Some(init::SEPARATOR) {
         init::main(&argv[2..]);
     }
+    // Until it execs the container's command, this process is the host's binary inside the
+    // container's namespaces: not dumpable, its /proc/<pid>/exe (and fds, memory) cannot be opened
+    // by the container's processes, which lack CAP_SYS_PTRACE, so none can reach the host binary
+    // through it (runc's CVE-2019-5736). execve of the command makes it dumpable again; the init
+    // above runs from a sealed memfd copy, not the host binary.
+    // SAFETY: prctl with integer arguments only.
+    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
