@@ -8,7 +8,6 @@ import { cleanIngest } from './ingest.js';
 import { Leases } from './leases.js';
 import { ownerAlive } from './lock.js';
 import type { SnapshotMeta } from './snapshot-meta.js';
-import { CorruptRecordError } from './errors.js';
 
 const MARKER = /^([0-9a-f]{16})\.creating-(.+)$/;
 
@@ -31,11 +30,8 @@ export async function recoverStore(root: string, meta: SnapshotMeta): Promise<Re
     await meta.locked(async () => {
       // The maker may have been killed after its record was written but before the marker went.
       // With an unreadable record that cannot be told: the directories stay for `store verify`.
-      const records = await meta.list().catch((err: unknown) => {
-        if (err instanceof CorruptRecordError) return undefined;
-        throw err;
-      });
-      if (records === undefined) return;
+      const { records, unreadable } = await meta.scan();
+      if (unreadable.length > 0) return;
       const recorded = new Set(records.map((r) => r.id));
       for (const { id, marker } of dead) {
         if (!recorded.has(id)) {

@@ -80,11 +80,6 @@ export class SnapshotMeta {
     this.metaDir = path.join(dir, 'meta');
   }
 
-  /** Reads one record file's text; throws CorruptRecordError naming the file when it is not a record. */
-  parse(file: string, text: string): SnapshotRecord {
-    return parseRecord(file, text);
-  }
-
   /** A snapshot's own directory (holding `fs`, and `work` for overlay). */
   snapshotDir(id: string): string {
     return path.join(this.dir, id);
@@ -132,25 +127,35 @@ export class SnapshotMeta {
     return rec;
   }
 
+  /** Every record, by key; throws CorruptRecordError for the first that cannot be read. */
   async list(): Promise<SnapshotRecord[]> {
+    const { records, unreadable } = await this.scan();
+    if (unreadable[0]) throw unreadable[0];
+    return records;
+  }
+
+  /** Every record that reads, by key, and the errors of those that do not (for fsck and recovery). */
+  async scan(): Promise<{ records: SnapshotRecord[]; unreadable: CorruptRecordError[] }> {
     let names: string[];
     try {
       names = await readdir(this.metaDir);
     } catch (err) {
-      if (notFound(err)) return [];
+      if (notFound(err)) return { records: [], unreadable: [] };
       throw err;
     }
     const records: SnapshotRecord[] = [];
+    const unreadable: CorruptRecordError[] = [];
     for (const name of names.filter((n) => n.endsWith('.json'))) {
       const file = path.join(this.metaDir, name);
       try {
         records.push(parseRecord(file, await readFile(file, 'utf8')));
       } catch (err) {
-        // Removed by another process between readdir and read.
-        if (!notFound(err)) throw err;
+        if (err instanceof CorruptRecordError) unreadable.push(err);
+        // Else removed by another process between readdir and read.
+        else if (!notFound(err)) throw err;
       }
     }
-    return records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return { records: records.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)), unreadable };
   }
 
   /** Whether any snapshot is recorded: every build asks, so it lists names rather than reading records. */

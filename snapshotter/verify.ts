@@ -4,11 +4,11 @@
 // temp files and leases, the start-up recovery clears). Each problem comes with the repair
 // `--repair` makes: removing what nothing valid refers to, and marking an image whose blobs are
 // damaged, never deleting one.
-import { readdir, readFile, rm, stat, unlink } from 'node:fs/promises';
+import { readdir, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { MediaType, type Index, type Manifest } from '../oci/image-spec.js';
 import { currentOwner, ownerAlive } from './lock.js';
-import { SnapshotMeta, type SnapshotRecord } from './snapshot-meta.js';
+import { SnapshotMeta } from './snapshot-meta.js';
 import { recoverStore, type Recovered } from './recovery.js';
 import type { Store } from './store.js';
 
@@ -84,16 +84,9 @@ export async function verifyImages(store: Store, corrupt: ReadonlySet<string>): 
 export async function verifySnapshots(root: string): Promise<{ problems: StoreProblem[]; committed: Set<string> }> {
   const meta = new SnapshotMeta(path.join(root, 'snapshots'));
   const problems: StoreProblem[] = [];
-  const metaDir = path.join(meta.dir, 'meta');
-  const records: SnapshotRecord[] = [];
-  for (const name of (await readdir(metaDir).catch(() => [] as string[])).filter((n) => n.endsWith('.json'))) {
-    const file = path.join(metaDir, name);
-    try {
-      records.push(meta.parse(file, await readFile(file, 'utf8')));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      problems.push({ area: 'snapshot', subject: file, problem: `the record cannot be read (${(err as Error).message})`, repair: { what: 'removed', run: () => meta.locked(() => unlink(file)) } });
-    }
+  const { records, unreadable } = await meta.scan();
+  for (const err of unreadable) {
+    problems.push({ area: 'snapshot', subject: err.file, problem: `the record cannot be read (${err.message})`, repair: { what: 'removed', run: () => meta.locked(() => unlink(err.file)) } });
   }
   const byKey = new Map(records.map((r) => [r.key, r]));
   const broken = new Map<string, string>();
@@ -122,7 +115,7 @@ export async function verifySnapshots(root: string): Promise<{ problems: StorePr
       area: 'snapshot',
       subject: dir,
       problem: 'no snapshot record names this directory (left by a killed build, or one being made right now)',
-      repair: { what: 'removed', run: () => meta.locked(async () => { if (!(await meta.list()).some((r) => r.id === name)) await rm(dir, { recursive: true, force: true }); }) },
+      repair: { what: 'removed', run: () => meta.locked(async () => { if (!(await meta.scan()).records.some((r) => r.id === name)) await rm(dir, { recursive: true, force: true }); }) },
     });
   }
   return { problems, committed: new Set(records.filter((r) => r.kind === 'committed' && !broken.has(r.key)).map((r) => r.key)) };
