@@ -2,6 +2,8 @@
 # Makes a minimal root filesystem tarball from Debian's busybox-static: /bin/busybox plus a
 # symlink for each applet it has, and the few directories and /etc files a shell expects.
 # Usage: make-busybox-rootfs.sh [OUT.tar]   (writes to stdout without an argument)
+# BUSYBOX=PATH takes another busybox binary, e.g. a foreign architecture's from its .deb: its
+# applet list is then read from the host's /bin/busybox (the host cannot run it without QEMU).
 # The output is byte-for-byte the same on every run (sorted, owners 0:0, mtimes at the epoch),
 # so `kiln import` of it gives the same image digest when SOURCE_DATE_EPOCH is set.
 set -euo pipefail
@@ -11,6 +13,8 @@ if [ ! -x "$busybox" ]; then
   echo "make-busybox-rootfs: $busybox not found; install it with: apt-get install busybox-static" >&2
   exit 1
 fi
+lister=$busybox
+if ! "$busybox" true 2>/dev/null; then lister=/bin/busybox; fi
 if ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked' && ldd "$busybox" >/dev/null 2>&1; then
   echo "make-busybox-rootfs: $busybox is dynamically linked; install busybox-static" >&2
   exit 1
@@ -27,7 +31,7 @@ cp "$busybox" "$root/bin/busybox"
 chmod 755 "$root/bin/busybox"
 
 # `busybox --list-full` names every applet with its usual directory (bin/sh, usr/bin/env, …).
-"$busybox" --list-full | while read -r applet; do
+"$lister" --list-full | while read -r applet; do
   case "$applet" in bin/busybox|'') continue ;; esac
   dir=$(dirname "$applet")
   mkdir -p "$root/$dir"
