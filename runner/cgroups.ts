@@ -1,15 +1,17 @@
 // A container's cgroups: finding which hierarchy holds each controller (v2 unified or v1 per
 // controller, hybrid machines mix both), creating `kiln/<id>` with the limits before the process
-// starts, reading whether the OOM killer acted, removing it after, finding a running container's
+// starts (the device rules too, on v1), reading whether the OOM killer acted, removing it after, finding a running container's
 // for `kiln exec`, and sweeping the ones a killed supervisor left.
 
 import { mkdir, readFile, rmdir, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
 import { CgroupError } from './errors.js';
+import { DEVICE_RULES } from './security.js';
 import type { ContainerLimits } from './spec.js';
 
-export type Controller = 'memory' | 'cpu' | 'pids';
-const CONTROLLERS: readonly Controller[] = ['memory', 'cpu', 'pids'];
+// `devices` is a v1 controller only: v2 filters devices with a BPF program instead.
+export type Controller = 'memory' | 'cpu' | 'pids' | 'devices';
+const CONTROLLERS: readonly Controller[] = ['memory', 'cpu', 'pids', 'devices'];
 
 export interface Hierarchy {
   version: 1 | 2;
@@ -158,6 +160,8 @@ export class ContainerCgroup {
     const cgroup = new ContainerCgroup(dirs, memoryH && { version: memoryH.version, dir: dirOf.get('memory') as string });
     try {
       for (const d of dirs) await mkdir(d, { recursive: true });
+      const devices = dirOf.get('devices');
+      if (devices !== undefined && hierarchies.get('devices')?.version === 1) await restrictDevices(devices);
       for (const s of settings(limits, (c) => hierarchies.get(c)?.version ?? 1)) {
         const file = path.join(dirOf.get(s.controller) as string, s.file);
         if (s.optional && !(await exists(file))) continue;
@@ -201,6 +205,16 @@ export class ContainerCgroup {
       }
     }
   }
+}
+
+/** Denies every device, then allows DEVICE_RULES: one rule per write, as the kernel reads them. */
+async function restrictDevices(dir: string): Promise<void> {
+  const write = (file: string, rule: string) =>
+    writeFile(path.join(dir, file), rule).catch((e: NodeJS.ErrnoException) => {
+      throw new CgroupError(`writing ${rule} to ${path.join(dir, file)}: ${e.code ?? e.message}`);
+    });
+  await write('devices.deny', 'a');
+  for (const rule of DEVICE_RULES) await write('devices.allow', rule);
 }
 
 async function killAll(dir: string): Promise<void> {

@@ -1,5 +1,5 @@
 // What a container may do by default, as Docker decides it: the capability set, the /proc and /sys
-// paths hidden or made read-only, the seccomp filter. Shared by the helper's spec and the OCI bundle.
+// paths hidden or made read-only, the devices it may open, the seccomp filter. Shared by the helper's spec and the OCI bundle.
 
 export const DEFAULT_CAPABILITIES: readonly string[] = [
   'CAP_CHOWN',
@@ -30,6 +30,26 @@ export const MASKED_PATHS: readonly string[] = [
   '/proc/scsi',
   '/sys/firmware',
   '/sys/devices/virtual/powercap',
+];
+
+/**
+ * The device cgroup's rules, runc's defaults (what BuildKit's RUN and `docker run` list in
+ * devices.list): any node may be created (CAP_MKNOD is in the default set, and images carry
+ * device nodes), but only the harmless ones may be opened. Without them a container's root could
+ * mknod the host's disk and read or write it.
+ */
+export const DEVICE_RULES: readonly string[] = [
+  'c *:* m',
+  'b *:* m',
+  'c 1:3 rwm', // null
+  'c 1:5 rwm', // zero
+  'c 1:7 rwm', // full
+  'c 1:8 rwm', // random
+  'c 1:9 rwm', // urandom
+  'c 5:0 rwm', // tty
+  'c 5:2 rwm', // ptmx
+  'c 10:200 rwm', // net/tun
+  'c 136:* rwm', // pts
 ];
 
 export const READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
