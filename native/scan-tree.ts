@@ -1,6 +1,23 @@
 // A directory tree's entries from one native walk (lstat fields, symlinks not followed), so
 // selection and copy planning happen in memory instead of one awaited stat per entry.
-import { native, type RawTreeScan, type TreeEntry } from './binding.js';
+import { native, type RawTreeScan } from './binding.js';
+
+export interface TreeEntry {
+  /** `/`-separated, relative to the scanned root. */
+  rel: string;
+  kind: 'file' | 'dir' | 'symlink' | 'other';
+  /** Permission bits with set-id and sticky bits. */
+  mode: number;
+  uid: number;
+  gid: number;
+  /** Regular files only; 0 for the rest. */
+  size: number;
+  mtimeMs: number;
+  atimeMs: number;
+  ino: number;
+  nlink: number;
+  linkTarget?: string;
+}
 
 const KINDS: TreeEntry['kind'][] = ['file', 'dir', 'symlink', 'other'];
 const FIELDS = 8;

@@ -181,7 +181,7 @@ fn copy_xattrs(src: &Path, dst: &Path) -> io::Result<()> {
 }
 
 /// What `cloneTree` resolves to in JavaScript.
-#[napi(object)]
+#[napi(object, js_name = "CloneStats")]
 pub struct JsCloneStats {
     /// Every regular file's data was shared by reflink.
     pub reflinked: bool,
@@ -210,7 +210,7 @@ impl Job for CloneTreeTask {
 }
 
 /// Copies the tree at `src` to `dst` off the event loop.
-#[napi(js_name = "cloneTree")]
+#[napi(js_name = "cloneTree", ts_return_type = "Promise<CloneStats>")]
 pub fn clone_tree_js(src: String, dst: String) -> AsyncTask<Coded<CloneTreeTask>> {
     AsyncTask::new(Coded::new(CloneTreeTask { src: PathBuf::from(src), dst: PathBuf::from(dst) }))
 }

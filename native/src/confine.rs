@@ -31,7 +31,7 @@ impl Job for ResolveInRootTask {
 /// The host path of `path` (read as absolute inside `root`) with every symlink followed inside
 /// the root (the last one unless `followLast` is false); missing parts kept as written; a
 /// symlink loop rejects with code ELOOP.
-#[napi(js_name = "resolveInRoot")]
+#[napi(js_name = "resolveInRoot", ts_return_type = "Promise<string>")]
 pub fn resolve_in_root_js(root: String, path: String, follow_last: Option<bool>) -> AsyncTask<Coded<ResolveInRootTask>> {
     AsyncTask::new(Coded::new(ResolveInRootTask { root: PathBuf::from(root), path, follow_last: follow_last.unwrap_or(true) }))
 }
@@ -59,7 +59,7 @@ impl Job for ResolveInLayersTask {
 /// The host path of the topmost layer's entry for `path` in the union of overlay `layers`
 /// (topmost first: whiteouts and opaque dirs hide what is below), symlinks followed inside the
 /// union; null when the merged tree has nothing there.
-#[napi(js_name = "resolveInLayers")]
+#[napi(js_name = "resolveInLayers", ts_return_type = "Promise<string | null>")]
 pub fn resolve_in_layers_js(layers: Vec<String>, path: String) -> AsyncTask<Coded<ResolveInLayersTask>> {
     AsyncTask::new(Coded::new(ResolveInLayersTask { layers: layers.into_iter().map(PathBuf::from).collect(), path }))
 }

@@ -17,6 +17,7 @@ use std::path::{Path, PathBuf};
 #[derive(Clone)]
 pub struct CopyPlanOp {
     /// `dir`, `file` or `symlink`.
+    #[napi(ts_type = "'dir' | 'file' | 'symlink'")]
     pub kind: String,
     /// Absolute path to create; its parent is the root's or an earlier `dir` op's.
     pub to: String,
@@ -166,7 +167,7 @@ impl Job for CopyPlanTask {
 }
 
 /// Creates the planned directories, files and symlinks with their metadata.
-#[napi(js_name = "applyCopyPlan")]
+#[napi(js_name = "applyCopyPlan", ts_return_type = "Promise<number>")]
 pub fn apply_copy_plan_js(plan: CopyPlan) -> AsyncTask<Coded<CopyPlanTask>> {
     AsyncTask::new(Coded::new(CopyPlanTask { plan }))
 }

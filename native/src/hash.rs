@@ -48,7 +48,7 @@ pub fn sha256_path(path: &Path) -> io::Result<FileDigest> {
 }
 
 /// The digest of a file as seen by JavaScript.
-#[napi(object)]
+#[napi(object, js_name = "FileDigest")]
 pub struct JsFileDigest {
     /// `sha256:<hex>`.
     pub digest: String,
@@ -75,7 +75,7 @@ impl Job for Sha256FileTask {
 }
 
 /// Streams a file through sha256 off the event loop; resolves to its digest and size.
-#[napi]
+#[napi(ts_return_type = "Promise<FileDigest>")]
 pub fn sha256_file(path: String) -> AsyncTask<Coded<Sha256FileTask>> {
     AsyncTask::new(Coded::new(Sha256FileTask { path }))
 }
@@ -107,7 +107,7 @@ impl Job for Sha256FilesTask {
 }
 
 /// The `sha256:` digests of many files, in the order given, hashed in parallel off the event loop.
-#[napi]
+#[napi(ts_return_type = "Promise<Array<string>>")]
 pub fn sha256_files(paths: Vec<String>) -> AsyncTask<Coded<Sha256FilesTask>> {
     AsyncTask::new(Coded::new(Sha256FilesTask { paths }))
 }

@@ -443,7 +443,7 @@ impl Job for MountOverlayTask {
 }
 
 /// Mounts an overlay at `target` off the event loop.
-#[napi(js_name = "mountOverlay")]
+#[napi(js_name = "mountOverlay", ts_return_type = "Promise<void>")]
 pub fn mount_overlay_js(opts: MountOverlayOptions) -> AsyncTask<Coded<MountOverlayTask>> {
     AsyncTask::new(Coded::new(MountOverlayTask(Overlay {
         lowers: opts.lowers.into_iter().map(PathBuf::from).collect(),
@@ -480,7 +480,7 @@ impl Job for UnmountTask {
 }
 
 /// Unmounts `target` off the event loop.
-#[napi(js_name = "unmount")]
+#[napi(js_name = "unmount", ts_return_type = "Promise<void>")]
 pub fn unmount_js(target: String, opts: Option<UnmountOptions>) -> AsyncTask<Coded<UnmountTask>> {
     let detach = opts.and_then(|o| o.detach).unwrap_or(false);
     AsyncTask::new(Coded::new(UnmountTask { target: PathBuf::from(target), detach }))

@@ -175,7 +175,7 @@ fn list_dir(dir: &Path, rel: &str) -> io::Result<Listing> {
 
 /// A scan as JavaScript receives it: columns rather than one object per entry, because creating
 /// 20 000 objects through napi costs more than the walk itself; JavaScript zips them back.
-#[napi(object)]
+#[napi(object, js_name = "RawTreeScan")]
 pub struct JsTreeScan {
     /// The entries' relative paths joined by NUL (a byte no file name holds).
     pub rels: String,
@@ -257,7 +257,7 @@ impl Job for ScanTreeTask {
 }
 
 /// Lists every entry below `root` (lstat fields, symlink targets), parents before children.
-#[napi(js_name = "scanTree")]
+#[napi(js_name = "scanTree", ts_return_type = "Promise<RawTreeScan>")]
 pub fn scan_tree_js(root: String) -> AsyncTask<Coded<ScanTreeTask>> {
     AsyncTask::new(Coded::new(ScanTreeTask { root }))
 }

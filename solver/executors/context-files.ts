@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { PatternMatcher } from '../../patterns/matcher.js';
-import { native, type TreeEntry } from '../../native/binding.js';
+import { native } from '../../native/binding.js';
+import type { TreeEntry } from '../../native/scan-tree.js';
 import { scanTreeLazily, type TreeScan } from '../../native/scan-tree.js';
 import { followLinks, indexTree, type TreeIndex } from './follow-links.js';
 import { readKeyMemo, readRecords, writeKeyMemo, writeRecords, type DigestRecords, type KeyMemo } from './digest-records.js';

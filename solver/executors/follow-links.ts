@@ -4,7 +4,7 @@
 // were the root (`/x` and `../x` both mean the context's `x`), so a COPY that follows a link also
 // receives, and is keyed on, what the link points at.
 import path from 'node:path';
-import type { TreeEntry } from '../../native/binding.js';
+import type { TreeEntry } from '../../native/scan-tree.js';
 import { hasWildcard, matchComponent } from '../../patterns/glob.js';
 
 /** The scan of a context, looked up by path. */

@@ -2,7 +2,7 @@
 // source, a directory for COPY): an entry is selected when an include pattern (if any) matches it
 // and no exclude does; a directory also stays when it leads to something selected.
 import type { PatternMatcher } from '../../patterns/matcher.js';
-import type { TreeEntry } from '../../native/binding.js';
+import type { TreeEntry } from '../../native/scan-tree.js';
 
 export interface Filters {
   include?: PatternMatcher;

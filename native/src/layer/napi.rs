@@ -70,10 +70,12 @@ pub struct DiffLayerOptions {
     /// is the full parent tree (absent: scratch).
     pub lowers: Option<Vec<String>>,
     /// `overlay` or `copy`.
+    #[napi(ts_type = "'overlay' | 'copy'")]
     pub driver: String,
     /// Path of the blob to write.
     pub output: String,
     /// `gzip`, `zstd` or `none`.
+    #[napi(ts_type = "'gzip' | 'zstd' | 'none'")]
     pub compression: String,
     /// Clamp mtimes to this many seconds since the epoch.
     pub source_date_epoch: Option<f64>,
@@ -118,7 +120,7 @@ impl Job for DiffLayerTask {
 
 /// Writes the diff of an overlay upper dir (driver `overlay`) or of a full tree against its
 /// parent (driver `copy`) as an OCI layer blob, compressed and hashed in the same pass.
-#[napi(ts_args_type = "opts: DiffLayerOptions, onProgress?: (bytes: number) => void")]
+#[napi(ts_args_type = "opts: DiffLayerOptions, onProgress?: (bytes: number) => void", ts_return_type = "Promise<LayerInfo>")]
 pub fn diff_layer(opts: DiffLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<Coded<DiffLayerTask>> {
     AsyncTask::new(Coded::new(DiffLayerTask { opts, progress: on_progress }))
 }
@@ -131,6 +133,7 @@ pub struct ApplyLayerOptions {
     /// Directory to apply into.
     pub target: String,
     /// `overlay` or `copy`.
+    #[napi(ts_type = "'overlay' | 'copy'")]
     pub driver: String,
     /// Names the layer in errors (the file path is used when absent).
     pub layer_digest: Option<String>,
@@ -169,7 +172,7 @@ impl Job for ApplyLayerTask {
 }
 
 /// Applies a layer file into `target`, refusing any entry that would land outside it.
-#[napi(ts_args_type = "opts: ApplyLayerOptions, onProgress?: (bytes: number) => void")]
+#[napi(ts_args_type = "opts: ApplyLayerOptions, onProgress?: (bytes: number) => void", ts_return_type = "Promise<AppliedLayer>")]
 pub fn apply_layer(opts: ApplyLayerOptions, on_progress: Option<ProgressCallback>) -> AsyncTask<Coded<ApplyLayerTask>> {
     AsyncTask::new(Coded::new(ApplyLayerTask { opts, progress: on_progress }))
 }
@@ -221,7 +224,7 @@ impl Job for ExtractArchiveTask {
 
 /// Extracts a local tar archive into `target` as ADD does (Docker's untar rules: no whiteouts,
 /// `..` clamped, symlinked parents followed inside the target, devices skipped).
-#[napi(js_name = "extractArchive")]
+#[napi(js_name = "extractArchive", ts_return_type = "Promise<AppliedLayer>")]
 pub fn extract_archive(opts: ExtractArchiveOptions) -> AsyncTask<Coded<ExtractArchiveTask>> {
     AsyncTask::new(Coded::new(ExtractArchiveTask { opts }))
 }
@@ -248,7 +251,7 @@ impl Job for ArchiveCompressionTask {
 
 /// The compression (`none`, `gzip`, `zstd`, `bzip2`, `xz`) of a file that is a tar archive, or
 /// null when it is anything else: ADD extracts only archives.
-#[napi(js_name = "archiveCompression")]
+#[napi(js_name = "archiveCompression", ts_return_type = "Promise<'gzip' | 'zstd' | 'bzip2' | 'xz' | 'none' | null>")]
 pub fn archive_compression(path: String) -> AsyncTask<Coded<ArchiveCompressionTask>> {
     AsyncTask::new(Coded::new(ArchiveCompressionTask { path }))
 }
@@ -261,6 +264,7 @@ pub struct CompressLayerOptions {
     /// Path of the blob to write.
     pub output: String,
     /// `gzip`, `zstd` or `none`.
+    #[napi(ts_type = "'gzip' | 'zstd' | 'none'")]
     pub compression: String,
 }
 
@@ -287,7 +291,7 @@ impl Job for CompressLayerTask {
 }
 
 /// Turns a tar file into a layer blob with its diffID and digest (used by `kiln import`).
-#[napi(ts_args_type = "opts: CompressLayerOptions, onProgress?: (bytes: number) => void")]
+#[napi(ts_args_type = "opts: CompressLayerOptions, onProgress?: (bytes: number) => void", ts_return_type = "Promise<LayerInfo>")]
 pub fn compress_layer(
     opts: CompressLayerOptions,
     on_progress: Option<ProgressCallback>,
@@ -301,6 +305,7 @@ pub struct LayerEntry {
     /// Path in the layer; for whiteout and opaque markers, the path they act on.
     pub path: String,
     /// file, dir, symlink, hardlink, char, block, fifo, whiteout or opaque.
+    #[napi(ts_type = "'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo' | 'whiteout' | 'opaque'")]
     pub kind: String,
     /// Data size of files; 0 otherwise.
     pub size: f64,
@@ -332,7 +337,7 @@ impl Job for LayerEntriesTask {
 }
 
 /// Lists a layer file's entries in order.
-#[napi]
+#[napi(ts_return_type = "Promise<Array<LayerEntry>>")]
 pub fn layer_entries(layer: String) -> AsyncTask<Coded<LayerEntriesTask>> {
     AsyncTask::new(Coded::new(LayerEntriesTask { layer }))
 }

@@ -3,7 +3,7 @@
 // absolute or climbing past the context root.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TreeEntry } from '../../../native/binding.js';
+import type { TreeEntry } from '../../../native/scan-tree.js';
 import { followLinks, indexTree } from '../../../solver/executors/follow-links.js';
 
 /** A scan from `dir/` (directory), `name -> target` (symlink) and plain names (files). */

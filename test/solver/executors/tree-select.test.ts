@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PatternMatcher } from '../../../patterns/matcher.js';
-import type { TreeEntry } from '../../../native/binding.js';
+import type { TreeEntry } from '../../../native/scan-tree.js';
 import { selectEntries } from '../../../solver/executors/tree-select.js';
 
 function entry(rel: string, kind: TreeEntry['kind']): TreeEntry {
