@@ -9,7 +9,7 @@ export interface AppliedLayer {
   entries: number
 }
 
-/** Creates the planned directories, files and symlinks with their metadata. */
+/** Creates the planned directories, files, symlinks and special files with their metadata. */
 export declare function applyCopyPlan(plan: CopyPlan): Promise<number>
 
 /** Applies a layer file into `target`, refusing any entry that would land outside it. */
@@ -77,16 +77,21 @@ export interface CopyPlan {
 
 /** One entry to create. */
 export interface CopyPlanOp {
-  /** `dir`, `file` or `symlink`. */
-  kind: 'dir' | 'file' | 'symlink'
+  /** `dir`, `file`, `symlink`, or the special files `fifo`, `char` and `block`. */
+  kind: 'dir' | 'file' | 'symlink' | 'fifo' | 'char' | 'block'
   /** Absolute path to create; its parent is the root's or an earlier `dir` op's. */
   to: string
-  /** `file`: the path to copy bytes from (opened without following a symlink). */
+  /**
+   * `file`: the path to copy bytes from (opened without following a symlink); absent, the
+   * file is created empty (what a socket in a build context becomes, as in BuildKit).
+   */
   from?: string
   /** `file`: its size, the length copy_file_range asks for. */
   size?: number
   /** `symlink`: the link's target. */
   linkTarget?: string
+  /** `char`, `block`: the device number (st_rdev). */
+  rdev?: number
   /** Permission bits (ignored for symlinks). */
   mode: number
   /** Owner to set. */
@@ -203,9 +208,9 @@ export interface MountOverlayOptions {
 export interface RawTreeScan {
   /** The entries' relative paths joined by NUL (a byte no file name holds). */
   rels: string
-  /** Per entry: 0 file, 1 dir, 2 symlink, 3 other. */
+  /** Per entry: 0 file, 1 dir, 2 symlink, 3 fifo, 4 socket, 5 char device, 6 block device. */
   kinds: Buffer
-  /** Per entry, FIELDS numbers: mode, uid, gid, size, mtimeMs, atimeMs, ino, nlink. */
+  /** Per entry, FIELDS numbers: mode, uid, gid, size, mtimeMs, atimeMs, ino, nlink, rdev. */
   numbers: Float64Array
   /** The symlinks' targets, in entry order. */
   links: Array<string>

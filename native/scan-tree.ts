@@ -5,7 +5,7 @@ import { native, type RawTreeScan } from './binding.js';
 export interface TreeEntry {
   /** `/`-separated, relative to the scanned root. */
   rel: string;
-  kind: 'file' | 'dir' | 'symlink' | 'other';
+  kind: 'file' | 'dir' | 'symlink' | SpecialKind;
   /** Permission bits with set-id and sticky bits. */
   mode: number;
   uid: number;
@@ -16,14 +16,19 @@ export interface TreeEntry {
   atimeMs: number;
   ino: number;
   nlink: number;
+  /** A character or block device's number (st_rdev); 0 for the rest. */
+  rdev: number;
   linkTarget?: string;
 }
 
-const KINDS: TreeEntry['kind'][] = ['file', 'dir', 'symlink', 'other'];
-const FIELDS = 8;
+/** Files that hold no data: BuildKit copies fifos and devices as they are, a socket as an empty file. */
+export type SpecialKind = 'fifo' | 'socket' | 'char' | 'block';
+
+const KINDS: TreeEntry['kind'][] = ['file', 'dir', 'symlink', 'fifo', 'socket', 'char', 'block'];
+const FIELDS = 9;
 
 export interface TreeScan {
-  /** Changes when any entry's path, kind, mode, owner, size, mtime, inode or link target does. */
+  /** Changes when any entry's path, kind, mode, owner, size, mtime, inode, device or link target does. */
   fingerprint: string;
   /** The entries, built on first call (a rebuild whose fingerprint matches never needs them). */
   entries(): TreeEntry[];
@@ -52,7 +57,7 @@ function zip(raw: RawTreeScan): TreeEntry[] {
     return {
       rel, kind,
       mode: n[o]!, uid: n[o + 1]!, gid: n[o + 2]!, size: n[o + 3]!,
-      mtimeMs: n[o + 4]!, atimeMs: n[o + 5]!, ino: n[o + 6]!, nlink: n[o + 7]!,
+      mtimeMs: n[o + 4]!, atimeMs: n[o + 5]!, ino: n[o + 6]!, nlink: n[o + 7]!, rdev: n[o + 8]!,
       // Always present (undefined but for symlinks): one object shape for all entries, no spread.
       linkTarget: kind === 'symlink' ? raw.links[link++]! : undefined,
     };

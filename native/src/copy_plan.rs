@@ -8,6 +8,7 @@ use napi::bindgen_prelude::AsyncTask;
 use crate::error::{Coded, Job, NativeError};
 use napi::Env;
 use napi_derive::napi;
+use nix::sys::stat::{mknod, Mode, SFlag};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -16,17 +17,20 @@ use std::path::{Path, PathBuf};
 #[napi(object)]
 #[derive(Clone)]
 pub struct CopyPlanOp {
-    /// `dir`, `file` or `symlink`.
-    #[napi(ts_type = "'dir' | 'file' | 'symlink'")]
+    /// `dir`, `file`, `symlink`, or the special files `fifo`, `char` and `block`.
+    #[napi(ts_type = "'dir' | 'file' | 'symlink' | 'fifo' | 'char' | 'block'")]
     pub kind: String,
     /// Absolute path to create; its parent is the root's or an earlier `dir` op's.
     pub to: String,
-    /// `file`: the path to copy bytes from (opened without following a symlink).
+    /// `file`: the path to copy bytes from (opened without following a symlink); absent, the
+    /// file is created empty (what a socket in a build context becomes, as in BuildKit).
     pub from: Option<String>,
     /// `file`: its size, the length copy_file_range asks for.
     pub size: Option<f64>,
     /// `symlink`: the link's target.
     pub link_target: Option<String>,
+    /// `char`, `block`: the device number (st_rdev).
+    pub rdev: Option<f64>,
     /// Permission bits (ignored for symlinks).
     pub mode: u32,
     /// Owner to set.
@@ -93,7 +97,7 @@ fn make_dir(root: &Path, op: &CopyPlanOp, replace: bool) -> io::Result<()> {
     fs::create_dir(p).map_err(|e| ctx(e, "create", p))
 }
 
-/// Creates a file or symlink entry; only when something is already at its path (rare: most
+/// Creates a file, symlink or special-file entry; only when something is already at its path (rare: most
 /// plans fill fresh snapshots) is that looked at, refused or removed, and the entry made again.
 fn make_leaf(root: &Path, op: &CopyPlanOp, replace: bool, data: &DataCopier) -> io::Result<()> {
     let p = Path::new(&op.to);
@@ -116,10 +120,25 @@ fn make_leaf(root: &Path, op: &CopyPlanOp, replace: bool, data: &DataCopier) -> 
 
 fn create_leaf(op: &CopyPlanOp, p: &Path, data: &DataCopier) -> io::Result<()> {
     match op.kind.as_str() {
-        "file" => {
-            let from = PathBuf::from(op.from.as_deref().unwrap_or_default());
-            let (file, _) = data.copy(&from, p, op.size.unwrap_or(0.0) as u64)?;
-            set_planned_meta(op, p, Some(&file))
+        "file" => match op.from.as_deref() {
+            Some(from) => {
+                let (file, _) = data.copy(&PathBuf::from(from), p, op.size.unwrap_or(0.0) as u64)?;
+                set_planned_meta(op, p, Some(&file))
+            }
+            None => {
+                let file = File::create_new(p).map_err(|e| ctx(e, "create", p))?;
+                set_planned_meta(op, p, Some(&file))
+            }
+        },
+        "fifo" | "char" | "block" => {
+            let kind = match op.kind.as_str() {
+                "fifo" => SFlag::S_IFIFO,
+                "char" => SFlag::S_IFCHR,
+                _ => SFlag::S_IFBLK,
+            };
+            // The mode is set after the owner, as for files (mknod's is cut by the umask).
+            mknod(p, kind, Mode::empty(), op.rdev.unwrap_or(0.0) as libc::dev_t).map_err(|e| ctx(io::Error::from(e), "create", p))?;
+            set_planned_meta(op, p, None)
         }
         "symlink" => {
             std::os::unix::fs::symlink(op.link_target.as_deref().unwrap_or_default(), p)
@@ -166,7 +185,7 @@ impl Job for CopyPlanTask {
     }
 }
 
-/// Creates the planned directories, files and symlinks with their metadata.
+/// Creates the planned directories, files, symlinks and special files with their metadata.
 #[napi(js_name = "applyCopyPlan", ts_return_type = "Promise<number>")]
 pub fn apply_copy_plan_js(plan: CopyPlan) -> AsyncTask<Coded<CopyPlanTask>> {
     AsyncTask::new(Coded::new(CopyPlanTask { plan }))

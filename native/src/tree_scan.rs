@@ -11,7 +11,7 @@ use napi_derive::napi;
 use sha2::{Digest, Sha256};
 use std::fs;
 use std::io;
-use std::os::unix::fs::MetadataExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::Path;
 
 /// What an entry is.
@@ -23,8 +23,14 @@ pub enum Kind {
     Dir,
     /// A symbolic link.
     Symlink,
-    /// A device, fifo or socket.
-    Other,
+    /// A named pipe.
+    Fifo,
+    /// A Unix socket.
+    Socket,
+    /// A character device.
+    Char,
+    /// A block device.
+    Block,
 }
 
 /// One entry below the scanned root.
@@ -52,6 +58,8 @@ pub struct TreeEntry {
     pub ino: u64,
     /// Link count.
     pub nlink: u64,
+    /// The device number of a character or block device; 0 otherwise.
+    pub rdev: u64,
     /// A symlink's target, as stored.
     pub link_target: Option<String>,
 }
@@ -142,8 +150,14 @@ fn list_dir(dir: &Path, rel: &str) -> io::Result<Listing> {
             Kind::File
         } else if ft.is_symlink() {
             Kind::Symlink
+        } else if ft.is_fifo() {
+            Kind::Fifo
+        } else if ft.is_socket() {
+            Kind::Socket
+        } else if ft.is_char_device() {
+            Kind::Char
         } else {
-            Kind::Other
+            Kind::Block
         };
         let link_target = if ft.is_symlink() {
             let path = entry.path();
@@ -167,6 +181,7 @@ fn list_dir(dir: &Path, rel: &str) -> io::Result<Listing> {
             atime_ms: millis(meta.atime(), meta.atime_nsec()),
             ino: meta.ino(),
             nlink: meta.nlink(),
+            rdev: if matches!(kind, Kind::Char | Kind::Block) { meta.rdev() } else { 0 },
             link_target,
         });
     }
@@ -179,9 +194,9 @@ fn list_dir(dir: &Path, rel: &str) -> io::Result<Listing> {
 pub struct JsTreeScan {
     /// The entries' relative paths joined by NUL (a byte no file name holds).
     pub rels: String,
-    /// Per entry: 0 file, 1 dir, 2 symlink, 3 other.
+    /// Per entry: 0 file, 1 dir, 2 symlink, 3 fifo, 4 socket, 5 char device, 6 block device.
     pub kinds: Buffer,
-    /// Per entry, FIELDS numbers: mode, uid, gid, size, mtimeMs, atimeMs, ino, nlink.
+    /// Per entry, FIELDS numbers: mode, uid, gid, size, mtimeMs, atimeMs, ino, nlink, rdev.
     pub numbers: Float64Array,
     /// The symlinks' targets, in entry order.
     pub links: Vec<String>,
@@ -190,7 +205,7 @@ pub struct JsTreeScan {
 }
 
 /// A digest of everything a content-based cache key assumes unchanged when it reuses a file's
-/// digest: each entry's path, kind, mode, owner, size, mtime, inode and link target (not its
+/// digest: each entry's path, kind, mode, owner, size, mtime, inode, device number and link target (not its
 /// atime, which reading moves). Equal fingerprints let a rebuild reuse the previous context key
 /// without selecting or checksumming 20 000 entries again.
 pub fn fingerprint(entries: &[TreeEntry]) -> String {
@@ -198,7 +213,7 @@ pub fn fingerprint(entries: &[TreeEntry]) -> String {
     for e in entries {
         h.update(e.rel.as_bytes());
         h.update([0, e.kind as u8]);
-        for n in [u64::from(e.mode), u64::from(e.uid), u64::from(e.gid), e.size, e.mtime_ms.to_bits(), e.ino] {
+        for n in [u64::from(e.mode), u64::from(e.uid), u64::from(e.gid), e.size, e.mtime_ms.to_bits(), e.ino, e.rdev] {
             h.update(n.to_le_bytes());
         }
         h.update(e.link_target.as_deref().unwrap_or("").as_bytes());
@@ -208,7 +223,7 @@ pub fn fingerprint(entries: &[TreeEntry]) -> String {
 }
 
 /// Numbers per entry in `JsTreeScan::numbers`.
-const FIELDS: usize = 8;
+const FIELDS: usize = 9;
 
 fn to_columns(entries: Vec<TreeEntry>, fingerprint: String) -> JsTreeScan {
     let mut rels = String::with_capacity(entries.iter().map(|e| e.rel.len() + 1).sum());
@@ -230,6 +245,7 @@ fn to_columns(entries: Vec<TreeEntry>, fingerprint: String) -> JsTreeScan {
             e.atime_ms,
             e.ino as f64,
             e.nlink as f64,
+            e.rdev as f64,
         ]);
         links.extend(e.link_target);
     }

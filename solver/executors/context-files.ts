@@ -16,7 +16,6 @@ import { selectEntries } from './tree-select.js';
 import { sha256Digest } from '../../oci/digest.js';
 
 export interface ContextEntry extends TreeEntry {
-  kind: 'file' | 'dir' | 'symlink';
   /** `sha256:` of a file's content; absent for the others. */
   digest?: string;
 }
@@ -68,7 +67,7 @@ function stateOf(build: ContextEnv, cacheDir: string): Promise<ContextState> {
 
 /**
  * The content key of a selection: a checksum of exactly the selected entries (paths, kinds,
- * modes, owners, sizes, link targets, content digests; never mtimes). When the context's
+ * modes, owners, sizes, link targets, device numbers, content digests; never mtimes). When the context's
  * fingerprint is the one the key was computed for, the recorded key is reused as it is.
  */
 export async function contextKey(build: ContextEnv, sel: Selection, cacheDir: string): Promise<string> {
@@ -84,7 +83,7 @@ export async function contextKey(build: ContextEnv, sel: Selection, cacheDir: st
 
 function checksum(list: ContextEntry[]): string {
   // One line per entry; NUL cannot occur in a path, so the fields cannot run into each other.
-  const lines = list.map((e) => `${e.rel}\0${e.kind}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ''}\0${e.digest ?? ''}\n`);
+  const lines = list.map((e) => `${e.rel}\0${e.kind}\0${e.mode}\0${e.uid}\0${e.gid}\0${e.size}\0${e.linkTarget ?? ''}\0${e.digest ?? ''}\0${e.rdev}\n`);
   return sha256Digest(lines.join(''));
 }
 

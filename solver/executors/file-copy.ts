@@ -16,6 +16,7 @@ import { timestampSeconds } from './file-time.js';
 import { isWithin, resolveInRoot } from './root-path.js';
 import { selectEntries, type Filters } from './tree-select.js';
 import { asCopyFailure } from './copy-failure.js';
+import { specialFileOp, specialKindOf } from './special-files.js';
 import { hasCode, NATIVE_FAILURE } from '../../native/native-error.js';
 import { hasWildcard, matchComponent } from '../../patterns/glob.js';
 
@@ -207,6 +208,7 @@ async function copyDirContents(srcDir: string, destDir: string, apply: Apply, re
     if (e.kind === 'dir') ops.push({ kind: 'dir', to, ...meta });
     else if (e.kind === 'file') ops.push({ kind: 'file', to, from: path.join(srcDir, e.rel), size: e.size, ...meta });
     else if (e.kind === 'symlink') ops.push({ kind: 'symlink', to, linkTarget: e.linkTarget!, ...meta });
+    else ops.push(specialFileOp(e.kind, to, e.rdev, meta));
   }
   await runPlan(roots, ops, replace);
 }
@@ -215,5 +217,5 @@ async function copyEntry(from: string, st: Stats, to: string, apply: Apply, repl
   const meta = copiedMeta(apply, false, st);
   if (st.isSymbolicLink()) await runPlan(roots, [{ kind: 'symlink', to, linkTarget: await readlink(from), ...meta }], replace);
   else if (st.isFile()) await runPlan(roots, [{ kind: 'file', to, from, size: st.size, ...meta }], replace);
-  // Sockets, fifos and devices are not build inputs; Docker's COPY skips what it cannot copy too.
+  else if (!st.isDirectory()) await runPlan(roots, [specialFileOp(specialKindOf(st)!, to, st.rdev, meta)], replace);
 }

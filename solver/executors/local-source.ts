@@ -7,6 +7,7 @@ import type { OpExecutor, SolveEnv, VertexInfo } from '../types.js';
 import { contextKey, selectContext, type Selection } from './context-files.js';
 import { LocalSourceError } from './errors.js';
 import { SnapshotWork } from './snapshot-work.js';
+import { specialFileOp } from './special-files.js';
 import { errnoOf } from '../../errors/os-error.js';
 
 const PREFIX = 'local://';
@@ -67,13 +68,14 @@ export const localSource: OpExecutor = {
       const { key, dir } = await work.active(null);
       env.signal.throwIfAborted();
       // Docker's context transfer gives every file root's ownership; modes and mtimes travel as they are.
-      const ops: CopyPlanOp[] = list.map((e) => ({
-        kind: e.kind,
-        to: path.join(dir, e.rel),
-        ...(e.kind === 'file' ? { from: path.join(env.contextDir, e.rel), size: e.size } : {}),
-        ...(e.kind === 'symlink' ? { linkTarget: e.linkTarget! } : {}),
-        mode: e.mode, uid: 0, gid: 0, atimeMs: e.mtimeMs, mtimeMs: e.mtimeMs,
-      }));
+      const ops: CopyPlanOp[] = list.map((e) => {
+        const to = path.join(dir, e.rel);
+        const meta = { mode: e.mode, uid: 0, gid: 0, atimeMs: e.mtimeMs, mtimeMs: e.mtimeMs };
+        if (e.kind === 'file') return { kind: 'file', to, from: path.join(env.contextDir, e.rel), size: e.size, ...meta };
+        if (e.kind === 'symlink') return { kind: 'symlink', to, linkTarget: e.linkTarget!, ...meta };
+        if (e.kind === 'dir') return { kind: 'dir', to, ...meta };
+        return specialFileOp(e.kind, to, e.rdev, meta);
+      });
       await native.applyCopyPlan({ root: dir, ops, replace: false });
       const snapshot = await work.commit(key);
       keep.add(snapshot);

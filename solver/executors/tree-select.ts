@@ -9,12 +9,9 @@ export interface Filters {
   exclude?: PatternMatcher;
 }
 
-/**
- * The entries kept from a pre-order scan (parents before children), in the same order. Devices,
- * fifos and sockets are never build inputs and are dropped, as Docker's COPY skips them.
- */
+/** The entries kept from a pre-order scan (parents before children), in the same order. */
 export function selectEntries<T extends TreeEntry>(entries: T[], f: Filters): T[] {
-  if (!f.include && !f.exclude) return entries.filter((e) => e.kind !== 'other');
+  if (!f.include && !f.exclude) return entries;
   // A pattern that matches a directory matches everything below it, so without `!` lines a
   // directory's verdict is inherited instead of matching each of its (maybe thousands of) entries.
   const includeInherits = f.include !== undefined && !f.include.exclusions;
@@ -32,7 +29,7 @@ export function selectEntries<T extends TreeEntry>(entries: T[], f: Filters): T[
       if (excluded) excludedDirs.add(e.rel);
       if (included) includedDirs.add(e.rel);
     }
-    selected[i] = e.kind !== 'other' && included && !excluded;
+    selected[i] = included && !excluded;
   }
   const keep: boolean[] = new Array(entries.length).fill(false);
   const leadsSomewhere = new Set<string>();

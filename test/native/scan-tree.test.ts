@@ -22,7 +22,7 @@ function reference(root: string, rel = ''): Array<{ rel: string; kind: string }>
   for (const name of names) {
     const r = rel === '' ? name : `${rel}/${name}`;
     const st = lstatSync(path.join(root, r));
-    const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other';
+    const kind = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFIFO() ? 'fifo' : st.isSocket() ? 'socket' : st.isCharacterDevice() ? 'char' : 'block';
     out.push({ rel: r, kind });
     if (kind === 'dir') out.push(...reference(root, r));
   }
@@ -45,6 +45,9 @@ test('scanTree reports lstat fields, keeps set-id bits and does not follow symli
   await symlink(outside, path.join(root, 'link-to-dir'));
   await symlink('nowhere', path.join(root, 'dangling'));
   execFileSync('mkfifo', [path.join(root, 'fifo')]);
+  execFileSync('mknod', [path.join(root, 'null'), 'c', '1', '3']);
+  execFileSync('mknod', [path.join(root, 'loop'), 'b', '7', '1']);
+  execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', path.join(root, 'sock')]);
   // A fractional mtime, so a scan truncating to whole ms or seconds would differ from lstat.
   await utimes(path.join(root, 'a/inner/f'), 1_000_000_000.123456, 1_600_000_000.987654);
 
@@ -53,7 +56,8 @@ test('scanTree reports lstat fields, keeps set-id bits and does not follow symli
     got.map((e) => [e.rel, e.kind]),
     [
       ['a', 'dir'], ['a/inner', 'dir'], ['a/inner/f', 'file'],
-      ['dangling', 'symlink'], ['fifo', 'other'], ['hard', 'file'], ['link-to-dir', 'symlink'], ['suid', 'file'],
+      ['dangling', 'symlink'], ['fifo', 'fifo'], ['hard', 'file'], ['link-to-dir', 'symlink'], ['loop', 'block'], ['null', 'char'],
+      ['sock', 'socket'], ['suid', 'file'],
     ],
     'nothing from below link-to-dir: the symlink is listed, not followed',
   );
@@ -65,9 +69,10 @@ test('scanTree reports lstat fields, keeps set-id bits and does not follow symli
     assert.equal(e.size, e.kind === 'file' ? st.size : 0, `${e.rel} size`);
     assert.equal(e.mtimeMs, st.mtimeMs, `${e.rel} mtimeMs exactly as node computes it`);
     // Reading a directory or a link (which the scan does after its stat) moves its atime.
-    if (e.kind === 'file' || e.kind === 'other') assert.equal(e.atimeMs, st.atimeMs, `${e.rel} atimeMs`);
+    if (e.kind === 'file' || e.kind === 'fifo') assert.equal(e.atimeMs, st.atimeMs, `${e.rel} atimeMs`);
     assert.equal(e.ino, st.ino, `${e.rel} ino`);
     assert.equal(e.nlink, st.nlink, `${e.rel} nlink`);
+    assert.equal(e.rdev, e.kind === 'char' || e.kind === 'block' ? st.rdev : 0, `${e.rel} rdev`);
     if (e.kind === 'symlink') assert.equal(e.linkTarget, readlinkSync(path.join(root, e.rel)));
     else assert.equal(e.linkTarget, undefined, `${e.rel} has no linkTarget`);
   }
@@ -82,6 +87,7 @@ test('scanTree reports lstat fields, keeps set-id bits and does not follow symli
   assert.ok(Math.abs(byRel.get('a/inner/f')!.atimeMs - 1_000_000_000_123.456) < 0.01, 'atime is the one set');
   assert.equal(byRel.get('link-to-dir')!.linkTarget, outside);
   assert.equal(byRel.get('link-to-dir')!.size, 0);
+  assert.equal(byRel.get('null')!.rdev, (1 << 8) | 3);
 });
 
 test('scanTree sorts bytewise per directory and lists a directory before its contents', async (t) => {

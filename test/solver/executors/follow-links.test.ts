@@ -11,7 +11,7 @@ function tree(...specs: string[]): ReturnType<typeof indexTree> {
   const entries = specs.map((s): TreeEntry => {
     const [rel, target] = s.split(' -> ') as [string, string | undefined];
     const kind = target !== undefined ? 'symlink' : rel.endsWith('/') ? 'dir' : 'file';
-    return { rel: rel.replace(/\/$/, ''), kind, mode: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, atimeMs: 0, ino: 0, nlink: 1, linkTarget: target };
+    return { rel: rel.replace(/\/$/, ''), kind, mode: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, atimeMs: 0, ino: 0, nlink: 1, rdev: 0, linkTarget: target };
   });
   return indexTree(entries);
 }

@@ -8,13 +8,13 @@ import type { TreeEntry } from '../../../native/scan-tree.js';
 import { selectEntries } from '../../../solver/executors/tree-select.js';
 
 function entry(rel: string, kind: TreeEntry['kind']): TreeEntry {
-  return { rel, kind, mode: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, atimeMs: 0, ino: 0, nlink: 1 };
+  return { rel, kind, mode: 0o644, uid: 0, gid: 0, size: 0, mtimeMs: 0, atimeMs: 0, ino: 0, nlink: 1, rdev: 0 };
 }
 
 /** A pre-order list from `dir/` (trailing slash = directory), `name@` symlink, `name|` fifo. */
 function tree(...specs: string[]): TreeEntry[] {
   return specs.map((s) =>
-    s.endsWith('/') ? entry(s.slice(0, -1), 'dir') : s.endsWith('@') ? entry(s.slice(0, -1), 'symlink') : s.endsWith('|') ? entry(s.slice(0, -1), 'other') : entry(s, 'file'),
+    s.endsWith('/') ? entry(s.slice(0, -1), 'dir') : s.endsWith('@') ? entry(s.slice(0, -1), 'symlink') : s.endsWith('|') ? entry(s.slice(0, -1), 'fifo') : entry(s, 'file'),
   );
 }
 
@@ -27,7 +27,7 @@ const matchers = (p: Patterns) => ({
 /** The definition, entry by entry, with no inheritance: O(n²) on purpose. */
 function reference(entries: TreeEntry[], p: Patterns): TreeEntry[] {
   const { include, exclude } = matchers(p);
-  const selected = (e: TreeEntry) => e.kind !== 'other' && (include ? include.matches(e.rel) : true) && !(exclude?.matches(e.rel) ?? false);
+  const selected = (e: TreeEntry) => (include ? include.matches(e.rel) : true) && !(exclude?.matches(e.rel) ?? false);
   const memo = new Map<string, boolean>(); // only so the recursion stays O(n²)
   const kept = (e: TreeEntry): boolean => {
     let k = memo.get(e.rel);
@@ -53,15 +53,15 @@ const sample = tree(
   'sock|', 'src/', 'src/cmd/', 'src/cmd/tool.go', 'src/z.txt',
 );
 
-test('no filters keep everything but devices, fifos and sockets', () => {
+test('no filters keep everything, fifos and sockets too (BuildKit carries them)', () => {
   const got = select(sample, {});
-  assert.deepEqual(got, sample.filter((e) => e.kind !== 'other').map((e) => e.rel));
-  assert.ok(!got.includes('app/pipe') && !got.includes('sock'));
+  assert.deepEqual(got, sample.map((e) => e.rel));
+  assert.ok(got.includes('app/pipe') && got.includes('sock'));
   assert.ok(got.includes('empty') && got.includes('link'));
 });
 
 test('include of a directory keeps it and everything below, nothing else', () => {
-  assert.deepEqual(select(sample, { include: ['app'] }), ['app', 'app/main.go', 'app/lib', 'app/lib/util.go', 'app/lib/notes.md']);
+  assert.deepEqual(select(sample, { include: ['app'] }), ['app', 'app/main.go', 'app/lib', 'app/lib/util.go', 'app/lib/notes.md', 'app/pipe']);
 });
 
 test('include *.md keeps matching top-level files and only the dirs leading to a match', () => {
@@ -85,7 +85,7 @@ test('an exclude with a ! re-include keeps that file and the directory leading t
 });
 
 test('include and exclude together, and **/*.go', () => {
-  assert.deepEqual(select(sample, { include: ['app', 'docs'], exclude: ['**/*.md'] }), ['app', 'app/main.go', 'app/lib', 'app/lib/util.go', 'docs', 'docs/img', 'docs/img/a.png']);
+  assert.deepEqual(select(sample, { include: ['app', 'docs'], exclude: ['**/*.md'] }), ['app', 'app/main.go', 'app/lib', 'app/lib/util.go', 'app/pipe', 'docs', 'docs/img', 'docs/img/a.png']);
   assert.deepEqual(select(sample, { include: ['**/*.go'] }), ['app', 'app/main.go', 'app/lib', 'app/lib/util.go', 'src', 'src/cmd', 'src/cmd/tool.go']);
 });
 
@@ -112,7 +112,7 @@ function randomTree(seed: number, target: number): TreeEntry[] {
       if (out.length >= target) return;
       const rel = prefix === '' ? name : `${prefix}/${name}`;
       const roll = r();
-      const kind: TreeEntry['kind'] = depth < 5 && roll < 0.4 ? 'dir' : roll < 0.85 ? 'file' : roll < 0.95 ? 'symlink' : 'other';
+      const kind: TreeEntry['kind'] = depth < 5 && roll < 0.4 ? 'dir' : roll < 0.85 ? 'file' : roll < 0.95 ? 'symlink' : 'fifo';
       out.push(entry(rel, kind));
       if (kind === 'dir') fill(rel, depth + 1);
     }
@@ -150,7 +150,7 @@ test('selectEntries equals the brute-force definition on random trees', () => {
   for (const seed of [1, 2, 3, 4]) {
     const entries = randomTree(seed, 500);
     assert.equal(entries.length, 500);
-    assert.ok(entries.some((e) => e.kind === 'other') && entries.some((e) => e.rel.split('/').length >= 4), 'tree exercises fifos and depth');
+    assert.ok(entries.some((e) => e.kind === 'fifo') && entries.some((e) => e.rel.split('/').length >= 4), 'tree exercises fifos and depth');
     for (const p of PATTERN_SETS) {
       const got = select(entries, p); // asserts against the reference
       // Patterns that match something keep something: guard against a degenerate tree.
