@@ -36,3 +36,12 @@ export class OutputSpecError extends UserError {
     this.name = 'OutputSpecError';
   }
 }
+
+/** An output that holds one image, asked of a multi-platform build (buildx refuses it the same way). */
+export class MultiPlatformOutputError extends UserError {
+  readonly code = 'KILN_MULTI_PLATFORM_OUTPUT';
+  constructor(readonly output: string, readonly platforms: string[], remedy: string) {
+    super(`${output} holds one platform's image, and this build makes ${platforms.length} (${platforms.join(', ')}); ${remedy}`);
+    this.name = 'MultiPlatformOutputError';
+  }
+}

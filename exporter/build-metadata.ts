@@ -1,17 +1,27 @@
 // What buildx writes to --metadata-file for an image build: the manifest's descriptor (with the
-// platform and creation annotation BuildKit's exporter puts there), the config digest, the names.
+// platform and creation annotation BuildKit's exporter puts there), the config digest, the names;
+// for a multi-platform build the index's descriptor and digest, with no config digest (there are several).
 import { MediaType, type Descriptor } from '../oci/image-spec.js';
-import type { BuiltImage } from './build-output.js';
+import type { BuiltImage, BuiltResult } from './build-output.js';
 
 /** The keys buildx writes to --metadata-file for an image build. */
 export interface BuildMetadata {
   'containerimage.digest': string;
-  'containerimage.config.digest': string;
+  'containerimage.config.digest'?: string;
   'containerimage.descriptor': Descriptor;
   'image.name'?: string;
 }
 
-export function buildMetadata(image: BuiltImage, names: readonly string[]): BuildMetadata {
+export function buildMetadata(built: BuiltResult, names: readonly string[]): BuildMetadata {
+  const named = names.length > 0 ? { 'image.name': names.join(',') } : {};
+  if (built.index !== undefined) {
+    const { mediaType, digest, size } = built.index;
+    return { 'containerimage.descriptor': { mediaType, digest, size }, 'containerimage.digest': digest, ...named };
+  }
+  return imageMetadata(built.images[0]!, named);
+}
+
+function imageMetadata(image: BuiltImage, named: { 'image.name'?: string }): BuildMetadata {
   const { architecture, os, variant, created } = image.config;
   const descriptor: Descriptor = {
     mediaType: image.manifest.mediaType ?? MediaType.ociManifest,
@@ -25,6 +35,6 @@ export function buildMetadata(image: BuiltImage, names: readonly string[]): Buil
     'containerimage.config.digest': image.configDigest,
     'containerimage.descriptor': descriptor,
     'containerimage.digest': image.manifestDigest,
-    ...(names.length > 0 ? { 'image.name': names.join(',') } : {}),
+    ...named,
   };
 }
