@@ -82,6 +82,8 @@ class Compiler implements CompileContext {
           value = this.buildArgs.get(decl.name);
           this.consumed.add(decl.name);
         } else if (decl.default !== undefined) value = this.expand.word(decl.default, this.globalLookup, ins.range);
+        // A global `ARG TARGETARCH` without a value keeps the automatic one, which stages then see (BuildKit's rule).
+        else value = this.platformArgs.get(decl.name);
         this.globalArgs.set(decl.name, value);
       }
     }
