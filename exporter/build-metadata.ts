@@ -16,9 +16,17 @@ export function buildMetadata(built: BuiltResult, names: readonly string[]): Bui
   const named = names.length > 0 ? { 'image.name': names.join(',') } : {};
   if (built.index !== undefined) {
     const { mediaType, digest, size } = built.index;
-    return { 'containerimage.descriptor': { mediaType, digest, size }, 'containerimage.digest': digest, ...named };
+    // BuildKit stamps the index with its export time; the newest image's time is that, made repeatable.
+    const created = built.images.map((img) => img.config.created).filter((c): c is string => c !== undefined).sort().at(-1);
+    const annotations = created !== undefined ? { annotations: createdAnnotation(created) } : {};
+    return { 'containerimage.descriptor': { mediaType, digest, size, ...annotations }, 'containerimage.digest': digest, ...named };
   }
   return imageMetadata(built.images[0]!, named);
+}
+
+/** The creation time in whole seconds, as BuildKit's exporter annotates a descriptor. */
+function createdAnnotation(created: string): Record<string, string> {
+  return { 'org.opencontainers.image.created': created.replace(/\.\d+Z$/, 'Z') };
 }
 
 function imageMetadata(image: BuiltImage, named: { 'image.name'?: string }): BuildMetadata {
@@ -27,8 +35,8 @@ function imageMetadata(image: BuiltImage, named: { 'image.name'?: string }): Bui
     mediaType: image.manifest.mediaType ?? MediaType.ociManifest,
     digest: image.manifestDigest,
     size: image.manifestSize,
-    // As BuildKit's exporter: the creation time in whole seconds, and the platform built for.
-    ...(created !== undefined ? { annotations: { 'org.opencontainers.image.created': created.replace(/\.\d+Z$/, 'Z') } } : {}),
+    // As BuildKit's exporter: the creation time, and the platform built for.
+    ...(created !== undefined ? { annotations: createdAnnotation(created) } : {}),
     platform: { architecture, os, ...(variant !== undefined ? { variant } : {}) },
   };
   return {

@@ -74,7 +74,9 @@ describe('kiln build --platform linux/amd64,linux/arm64', { skip: arm64Missing()
 
   it('runs the build stage once, takes each base from the index and stores, writes and pushes one index', async () => {
     const ociTar = path.join(dir, 'multi.tar');
-    const built = await kiln(['build', '--progress', 'rawjson', '--platform', 'linux/amd64,linux/arm64', '-t', `${reg.host}/app:multi`, '--push', '-o', `type=oci,dest=${ociTar}`, ctx], 'b');
+    const metadataFile = path.join(dir, 'metadata.json'), iidFile = path.join(dir, 'iid');
+    const built = await kiln(['build', '--progress', 'rawjson', '--platform', 'linux/amd64,linux/arm64', '-t', `${reg.host}/app:multi`, '--push', '-o', `type=oci,dest=${ociTar}`,
+      '--metadata-file', metadataFile, '--iidfile', iidFile, ctx], 'b');
     assert.equal(built.code, 0, built.stderr);
     const events = stepEvents(built.stderr);
     const started = events.filter((e) => e.type === 'vertex.start').map((e) => e.name);
@@ -91,6 +93,14 @@ describe('kiln build --platform linux/amd64,linux/arm64', { skip: arm64Missing()
     assert.equal(started.filter((n) => n.startsWith('[linux/amd64 build 1/4] FROM ')).length, 1, 'the build stage base is pulled once');
 
     const digest = built.out.trim();
+    // As buildx: the index is the image's digest and ID; there is no one config digest.
+    const metadata = JSON.parse(await readFile(metadataFile, 'utf8')) as Record<string, unknown>;
+    assert.equal(metadata['containerimage.digest'], digest);
+    const descriptor = metadata['containerimage.descriptor'] as { mediaType: string; digest: string; size: number; annotations: Record<string, string> };
+    assert.deepEqual({ ...descriptor, size: 0 }, { mediaType: 'application/vnd.oci.image.index.v1+json', digest, size: 0, annotations: { 'org.opencontainers.image.created': descriptor.annotations['org.opencontainers.image.created'] } });
+    assert.match(descriptor.annotations['org.opencontainers.image.created']!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    assert.equal(metadata['containerimage.config.digest'], undefined);
+    assert.equal(await readFile(iidFile, 'utf8'), digest);
     const pushed = await skopeoRaw<IndexDoc>(`docker://${reg.host}/app:multi`);
     assert.deepEqual(platforms(pushed), ['linux/amd64', 'linux/arm64']);
     const layout = await skopeoRaw<IndexDoc>(`oci-archive:${ociTar}`);
