@@ -16,7 +16,7 @@ import { emptyConfig } from '../frontend/image-config.js';
 import { parseOutputSpecs, pushNames, storeNames, outputNames, type OutputSpec } from './output-spec.js';
 import { buildMetadata, type BuildMetadata } from '../exporter/build-metadata.js';
 import { formatPlatform, hostPlatform } from '../oci/platform.js';
-import { MultiPlatformOutputError } from './errors.js';
+import { MultiPlatformError } from './errors.js';
 import { baseImages } from './base-images.js';
 import { compileBuild } from './compile.js';
 import { push } from './push.js';
@@ -119,8 +119,10 @@ interface Prepared {
 function checkMultiPlatform(opts: BuildOptions, outputs: readonly OutputSpec[], platforms: readonly Platform[]): void {
   if (platforms.length < 2) return;
   const names = platforms.map(formatPlatform);
-  if (opts.llb !== undefined) throw new MultiPlatformOutputError('--llb', names, 'a Definition is compiled for one platform: give one --platform');
-  if (outputs.some((o) => o.type === 'docker')) throw new MultiPlatformOutputError('--output type=docker', names, 'use type=oci,dest=FILE.tar (an OCI layout holds the index), or build one --platform');
+  if (opts.llb !== undefined) throw new MultiPlatformError('--llb', names, 'a Definition is compiled for one; give one --platform');
+  if (outputs.some((o) => o.type === 'docker')) {
+    throw new MultiPlatformError('--output type=docker', names, "a docker archive holds one platform's image; use type=oci,dest=FILE.tar (an OCI layout holds the index), or build one --platform");
+  }
 }
 
 async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outputs, platforms, contextDir, contextScan }: Prepared): Promise<BuildResult> {
@@ -147,7 +149,8 @@ async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outpu
       resolveImage: bases.resolver,
       prefixPlatform: multi,
     })));
-    for (const message of new Set(compiled.flatMap((c) => c.warnings))) emit({ type: 'warning', message, time: Date.now() });
+    // The first platform's warnings stand for all, as BuildKit's frontend reports them.
+    for (const message of compiled[0]!.warnings) emit({ type: 'warning', message, time: Date.now() });
     // The index entry names the platform asked for, as BuildKit's exporter does.
     plans = compiled.map((c, i) => ({ definition: c.definition, config: c.config, platform: multi ? platforms[i]! : c.platform, contextDir: c.contextDir }));
   }

@@ -37,11 +37,11 @@ export class OutputSpecError extends UserError {
   }
 }
 
-/** An output that holds one image, asked of a multi-platform build (buildx refuses it the same way). */
-export class MultiPlatformOutputError extends UserError {
-  readonly code = 'KILN_MULTI_PLATFORM_OUTPUT';
-  constructor(readonly output: string, readonly platforms: string[], remedy: string) {
-    super(`${output} holds one platform's image, and this build makes ${platforms.length} (${platforms.join(', ')}); ${remedy}`);
-    this.name = 'MultiPlatformOutputError';
+/** What holds one platform (a docker archive, an LLB Definition), asked of a multi-platform build (buildx refuses it the same way). */
+export class MultiPlatformError extends UserError {
+  readonly code = 'KILN_MULTI_PLATFORM';
+  constructor(readonly subject: string, readonly platforms: string[], detail: string) {
+    super(`${subject}: this build makes ${platforms.length} platforms (${platforms.join(', ')}), and ${detail}`);
+    this.name = 'MultiPlatformError';
   }
 }

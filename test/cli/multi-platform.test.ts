@@ -152,10 +152,19 @@ describe('kiln build --platform linux/amd64,linux/arm64', { skip: arm64Missing()
     assert.deepEqual(platforms(await skopeoRaw<IndexDoc>(`oci-archive:${whole}`)), ['linux/amd64', 'linux/arm64']);
   });
 
-  it('type=docker refuses a multi-platform build before running anything, naming type=oci', async () => {
+  it('type=docker and --llb refuse a multi-platform build before running anything, type=docker naming type=oci', async () => {
     const r = await kiln(['build', '--progress', 'rawjson', '--no-cache', '--platform', 'linux/amd64,linux/arm64', '-o', `type=docker,dest=${path.join(dir, 'd.tar')}`, ctx], 'b');
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /type=docker holds one platform's image, and this build makes 2 \(linux\/amd64, linux\/arm64\); use type=oci/);
+    assert.match(r.stderr, /--output type=docker: this build makes 2 platforms \(linux\/amd64, linux\/arm64\), and a docker archive holds one platform's image; use type=oci,dest=FILE.tar/);
     assert.deepEqual(stepEvents(r.stderr), []);
+
+    const pb = path.join(dir, 'def.pb');
+    const llb = await runKiln(['debug', 'llb', '--format', 'pb', ctx], { env });
+    assert.equal(llb.code, 0, llb.stderr);
+    await writeFile(pb, llb.stdout);
+    const fromLlb = await kiln(['build', '--progress', 'rawjson', '--platform', 'linux/amd64,linux/arm64', '--llb', pb, ctx], 'b');
+    assert.equal(fromLlb.code, 1);
+    assert.match(fromLlb.stderr, /--llb: this build makes 2 platforms \(linux\/amd64, linux\/arm64\), and a Definition is compiled for one; give one --platform/);
+    assert.deepEqual(stepEvents(fromLlb.stderr), []);
   });
 });
