@@ -6,15 +6,17 @@ import type { ImageConfig, Platform } from '../oci/image-spec.js';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
 import type { Store } from '../snapshotter/store.js';
 import { normalizeName } from '../snapshotter/image-read.js';
-import { solve } from '../solver/solve.js';
+import { solveAll } from '../solver/solve.js';
 import type { SolveEvent } from '../solver/types.js';
 import { startContextScan } from '../solver/executors/context-files.js';
 import { exportImage, type ExportedImage } from '../exporter/image-export.js';
+import { exportIndex, type ExportedIndex, type PlatformImage } from '../exporter/image-index.js';
 import type { Definition } from '../solver/llb/types.js';
 import { emptyConfig } from '../frontend/image-config.js';
 import { parseOutputSpecs, pushNames, storeNames, outputNames, type OutputSpec } from './output-spec.js';
 import { buildMetadata, type BuildMetadata } from '../exporter/build-metadata.js';
-import { hostPlatform } from '../oci/platform.js';
+import { formatPlatform, hostPlatform } from '../oci/platform.js';
+import { MultiPlatformError } from './errors.js';
 import { baseImages } from './base-images.js';
 import { compileBuild } from './compile.js';
 import { push } from './push.js';
@@ -42,6 +44,11 @@ export interface BuildOptions extends Omit<RegistryAccess, 'registries'> {
   buildArgs?: Map<string, string>;
   /** Default: this machine's. */
   platform?: Platform;
+  /**
+   * Several target platforms built at once (instead of `platform`): one image each, solved
+   * together so what they share runs once, under an OCI index that the outputs and names get.
+   */
+  platforms?: Platform[];
   noCache?: boolean;
   /** id → bytes (see readSecrets), for RUN --mount=type=secret. */
   secrets?: Map<string, Buffer>;
@@ -62,8 +69,10 @@ export interface BuildOptions extends Omit<RegistryAccess, 'registries'> {
 }
 
 export interface BuildResult {
-  /** The image made; undefined when every output is `type=cacheonly`. */
+  /** The image made (of a single-platform build); undefined when every output is `type=cacheonly`. */
   image?: ExportedImage;
+  /** What a multi-platform build made: the index and its images. */
+  index?: ExportedIndex;
   /** What buildx writes to --metadata-file for this build. */
   metadata?: BuildMetadata;
 }
@@ -84,13 +93,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const cwd = opts.cwd ?? process.cwd();
   const emit = opts.onEvent ?? (() => undefined);
   const outputs = opts.outputs ?? [{ type: 'image', names: [] }];
-  const platform = opts.platform ?? hostPlatform();
+  const platforms = [...new Map((opts.platforms ?? [opts.platform ?? hostPlatform()]).map((p) => [formatPlatform(p), p])).values()];
   const contextDir = path.resolve(cwd, opts.context);
   // The context's walk overlaps compiling (not for a Definition, which may read no context).
   const contextScan = opts.llb === undefined ? startContextScan(contextDir) : undefined;
   const { registries, done } = openRegistries(opts);
   try {
-    return await buildWith({ ...opts, registries }, { cwd, emit, outputs, platform, contextDir, contextScan });
+    return await buildWith({ ...opts, registries }, { cwd, emit, outputs, platforms, contextDir, contextScan });
   } finally {
     await done();
   }
@@ -100,21 +109,35 @@ interface Prepared {
   cwd: string;
   emit: (e: BuildEvent) => void;
   outputs: OutputSpec[];
-  platform: Platform;
+  /** The target platforms, at least one, each once. */
+  platforms: Platform[];
   contextDir: string;
   contextScan: ReturnType<typeof startContextScan> | undefined;
 }
 
-async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outputs, platform, contextDir, contextScan }: Prepared): Promise<BuildResult> {
+/** Refuses up front what a multi-platform build cannot honour, before any step runs. */
+function checkMultiPlatform(opts: BuildOptions, outputs: readonly OutputSpec[], platforms: readonly Platform[]): void {
+  if (platforms.length < 2) return;
+  const names = platforms.map(formatPlatform);
+  if (opts.llb !== undefined) throw new MultiPlatformError('--llb', names, 'a Definition is compiled for one; give one --platform');
+  if (outputs.some((o) => o.type === 'docker')) {
+    throw new MultiPlatformError('--output type=docker', names, "a docker archive holds one platform's image; use type=oci,dest=FILE.tar (an OCI layout holds the index), or build one --platform");
+  }
+}
+
+async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outputs, platforms, contextDir, contextScan }: Prepared): Promise<BuildResult> {
+  checkMultiPlatform(opts, outputs, platforms);
   const { store, snapshotter } = opts;
   const access = { ...(opts.env ? { env: opts.env } : {}), ...(opts.registries ? { registries: opts.registries } : {}) };
   const bases = baseImages(store, { ...access, pull: opts.pull ?? false, onEvent: registryProgress(emit) });
+  const multi = platforms.length > 1;
 
-  let plan: Plan;
+  let plans: Plan[];
   if (opts.llb !== undefined) {
-    plan = { definition: opts.llb.definition, config: opts.llb.config ?? emptyConfig(platform), platform, contextDir };
+    plans = [{ definition: opts.llb.definition, config: opts.llb.config ?? emptyConfig(platforms[0]!), platform: platforms[0]!, contextDir }];
   } else {
-    const compiled = await compileBuild({
+    // One compile per target platform; the base images each resolves are looked up once per platform.
+    const compiled = await Promise.all(platforms.map((platform) => compileBuild({
       context: opts.context,
       cwd,
       ...(opts.file !== undefined ? { file: opts.file } : {}),
@@ -124,47 +147,58 @@ async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outpu
       platform,
       noCache: opts.noCache ?? false,
       resolveImage: bases.resolver,
-    });
-    for (const message of compiled.warnings) emit({ type: 'warning', message, time: Date.now() });
-    plan = { definition: compiled.definition, config: compiled.config, platform: compiled.platform, contextDir: compiled.contextDir };
+      prefixPlatform: multi,
+    })));
+    // The first platform's warnings stand for all, as BuildKit's frontend reports them.
+    for (const message of compiled[0]!.warnings) emit({ type: 'warning', message, time: Date.now() });
+    // The index entry names the platform asked for, as BuildKit's exporter does.
+    plans = compiled.map((c, i) => ({ definition: c.definition, config: c.config, platform: multi ? platforms[i]! : c.platform, contextDir: c.contextDir }));
   }
-  if (opts.labels && Object.keys(opts.labels).length) plan.config.config.Labels = { ...plan.config.config.Labels, ...opts.labels };
+  for (const plan of plans) if (opts.labels && Object.keys(opts.labels).length) plan.config.config.Labels = { ...plan.config.config.Labels, ...opts.labels };
 
   // Held from the first step until every output is written, so a concurrent prune or rmi cannot
   // take what the build uses; it ends with this process however that ends.
   const lease = await store.leases.create({ owned: true });
   try {
-    const { result } = await solve(
-      plan.definition,
+    const { results } = await solveAll(
+      plans.map((p) => p.definition),
       {
-        store, snapshotter, lease, root: store.root, contextDir: plan.contextDir,
+        store, snapshotter, lease, root: store.root, contextDir: plans[0]!.contextDir,
         ...(contextScan ? { contextScan } : {}),
         secrets: opts.secrets ?? new Map(),
         signal: opts.signal ?? new AbortController().signal,
-        platform: plan.platform,
+        platform: plans[0]!.platform,
         ensureImage: bases.ensure,
         emit,
       },
       { noCache: opts.noCache ?? false, ...(opts.parallelism !== undefined ? { parallelism: opts.parallelism } : {}) },
     );
     if (outputs.every((o) => o.type === 'cacheonly')) return {};
-    const image = await exportImage(store, snapshotter, result.snapshot, {
-      config: plan.config,
-      names: storeNames(outputs),
-      lease,
-      ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
-      emit,
-    });
+    const images: PlatformImage[] = [];
+    for (const [i, plan] of plans.entries()) {
+      const image = await exportImage(store, snapshotter, results[i]!.snapshot, {
+        config: plan.config,
+        // A multi-platform build's names go to its index.
+        names: multi ? [] : storeNames(outputs),
+        lease,
+        ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+        emit,
+      });
+      images.push({ ...image, platform: plan.platform });
+    }
+    const index = multi ? await exportIndex(store, images, { names: storeNames(outputs), lease, emit }) : undefined;
+    const built = { images, ...(index ? { index: index.descriptor } : {}) };
     // The archive writers (tar-stream and the exporters) load only for outputs besides the store image.
     if (outputs.some((o) => o.type !== 'image' && o.type !== 'cacheonly')) {
-      await (await import('../exporter/build-output.js')).writeBuildOutputs(store, image, outputs, {
+      await (await import('../exporter/build-output.js')).writeBuildOutputs(store, built, outputs, {
         stdout: opts.stdout ?? process.stdout,
         ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
         emit,
       });
     }
     for (const name of pushNames(outputs)) await push(store, name, { ...access, onEvent: registryProgress(emit) });
-    return { image, metadata: buildMetadata(image, outputNames(outputs)) };
+    const metadata = buildMetadata(built, outputNames(outputs));
+    return index ? { index, metadata } : { image: images[0]!, metadata };
   } finally {
     await store.leases.delete(lease).catch(() => undefined);
   }

@@ -25,6 +25,8 @@ export interface CompileOptions {
   noCache?: boolean;
   /** How FROM images are found; without one they are named, unpinned, with empty configs. */
   resolveImage?: ImageResolver;
+  /** One of several platforms built at once: step names carry the platform. */
+  prefixPlatform?: boolean;
 }
 
 export interface CompiledBuild extends CompileResult {
@@ -44,6 +46,7 @@ export async function compileBuild(opts: CompileOptions): Promise<CompiledBuild>
     ignorePatterns: input.ignorePatterns,
     ...(opts.resolveImage ? { resolveImage: opts.resolveImage } : {}),
     noCache: opts.noCache ?? false,
+    ...(opts.prefixPlatform ? { prefixPlatform: true } : {}),
   });
   return { ...result, contextDir: path.resolve(input.contextDir) };
 }

@@ -36,3 +36,12 @@ export class OutputSpecError extends UserError {
     this.name = 'OutputSpecError';
   }
 }
+
+/** What holds one platform (a docker archive, an LLB Definition), asked of a multi-platform build (buildx refuses it the same way). */
+export class MultiPlatformError extends UserError {
+  readonly code = 'KILN_MULTI_PLATFORM';
+  constructor(readonly subject: string, readonly platforms: string[], detail: string) {
+    super(`${subject}: this build makes ${platforms.length} platforms (${platforms.join(', ')}), and ${detail}`);
+    this.name = 'MultiPlatformError';
+  }
+}

@@ -6,6 +6,8 @@ import { isUserError } from '../errors/kiln-error.js';
 import { ImageConflictError } from '../snapshotter/errors.js';
 import { readRecord, resolveImage, type ResolvedImage } from '../snapshotter/image-read.js';
 import type { ImageRecord } from '../snapshotter/images.js';
+import type { Index } from '../oci/image-spec.js';
+import { MediaType } from '../oci/image-spec.js';
 import type { Store } from '../snapshotter/store.js';
 
 export { resolveImage, type ResolvedImage };
@@ -49,6 +51,12 @@ export async function listImages(store: Store): Promise<ImageSummary[]> {
   const rows: ImageSummary[] = [];
   for (const rec of await store.images.list()) rows.push(await summary(store, rec));
   return rows.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? '') || a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
+}
+
+/** The index a record points at (a multi-platform image), or undefined for a single-platform one. */
+export async function imageIndex(store: Store, rec: ImageRecord): Promise<Index | undefined> {
+  if (rec.target.mediaType !== MediaType.ociIndex && rec.target.mediaType !== MediaType.dockerManifestList) return undefined;
+  return store.content.readJSON<Index>(rec.target.digest);
 }
 
 /** Points the name `target` at the image `source` names (a name, digest or image ID). */

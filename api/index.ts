@@ -7,7 +7,7 @@ export { readSecrets } from './secrets.js';
 export { OptionError } from './errors.js';
 // Every error kiln throws on purpose: branch on `code`; `userFacing` tells a user's mistake from a bug.
 export { KilnError, UserError, isUserError, type KilnErrorOptions } from '../errors/kiln-error.js';
-export { listImages, tagImage, removeImage, resolveImage, shortName, type ImageSummary, type ResolvedImage } from './images.js';
+export { imageIndex, listImages, tagImage, removeImage, resolveImage, shortName, type ImageSummary, type ResolvedImage } from './images.js';
 export { prune, type PruneResult } from './prune.js';
 export { pull, type PullOptions, type PullResult } from './pull.js';
 export { push, type PushOptions, type PushedImage } from './push.js';

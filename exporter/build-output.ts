@@ -5,7 +5,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { native } from '../native/binding.js';
 import { ingestPath } from '../snapshotter/ingest.js';
-import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../oci/image-spec.js';
+import path from 'node:path';
+import { MediaType, type Descriptor, type ImageConfig, type Manifest, type Platform } from '../oci/image-spec.js';
+import { formatPlatform, hostPlatform, platformMatches } from '../oci/platform.js';
 import type { Store } from '../snapshotter/store.js';
 import { namedParts, writeImageArchive } from './image-save.js';
 import type { SavedImage } from './saved-image.js';
@@ -28,6 +30,13 @@ export interface BuiltImage {
   config: ImageConfig;
 }
 
+/** What a build made: one image, or one per platform under an index. */
+export interface BuiltResult {
+  /** The images, with the platform each was built for; more than one only under `index`. */
+  images: readonly (BuiltImage & { platform: Platform })[];
+  index?: Descriptor;
+}
+
 export interface BuildOutputOptions {
   /** Where `dest=-` goes. */
   stdout: NodeJS.WritableStream;
@@ -37,35 +46,53 @@ export interface BuildOutputOptions {
 }
 
 /** Writes every output that is not the store image itself (image and cacheonly outputs need nothing here). */
-export async function writeBuildOutputs(store: Store, image: BuiltImage, outputs: readonly OutputSpec[], opts: BuildOutputOptions): Promise<void> {
+export async function writeBuildOutputs(store: Store, built: BuiltResult, outputs: readonly OutputSpec[], opts: BuildOutputOptions): Promise<void> {
   const emit = opts.emit ?? (() => undefined);
   for (const out of outputs) {
     if (out.type === 'image' || out.type === 'cacheonly') continue;
     const what = `exporting ${out.type === 'local' ? 'rootfs' : out.type} to ${out.dest === '-' ? 'stdout' : out.dest}`;
     emit({ type: 'export.start', what, time: Date.now() });
     if (out.type === 'oci' || out.type === 'docker') {
-      await writeImageArchive(savedImages(image, out.names), (d) => store.content.blobPath(d), out.dest, out.type, opts.stdout);
+      await writeImageArchive(savedImages(built, out.names), (d) => store.content.blobPath(d), out.dest, out.type, opts.stdout);
     } else if (out.type === 'local') {
       await mkdir(out.dest, { recursive: true });
-      await applyLayers(store, image.manifest, out.dest);
+      await applyRootfs(store, built, out.dest);
     } else {
-      await writeRootfsTar(store, image.manifest, out.dest, opts);
+      await writeRootfsTar(store, built, out.dest, opts);
     }
     emit({ type: 'export.done', what, time: Date.now() });
   }
 }
 
-/** One archive entry per name (so each gets its RepoTags/annotation), or one unnamed. */
-function savedImages(image: BuiltImage, names: readonly string[]): SavedImage[] {
-  const target: Descriptor = { mediaType: image.manifest.mediaType ?? MediaType.ociManifest, digest: image.manifestDigest, size: image.manifestSize };
+/**
+ * One archive entry per name (so each gets its RepoTags/annotation), or one unnamed. An index is
+ * the entry (the layout BuildKit writes); docker's manifest.json beside it lists the host's image.
+ */
+function savedImages(built: BuiltResult, names: readonly string[]): SavedImage[] {
+  const manifestOf = (image: BuiltImage): Descriptor => ({ mediaType: image.manifest.mediaType ?? MediaType.ociManifest, digest: image.manifestDigest, size: image.manifestSize });
+  const own = (image: BuiltImage): Descriptor[] => [manifestOf(image), image.manifest.config, ...image.manifest.layers];
+  const shown = built.images.find((img) => platformMatches(hostPlatform(), img.platform)) ?? built.images[0]!;
   const base: SavedImage = {
-    target,
-    manifest: image.manifest,
-    manifestDigest: image.manifestDigest,
-    config: image.config,
-    blobs: [target, image.manifest.config, ...image.manifest.layers],
+    target: built.index ?? manifestOf(shown),
+    manifest: shown.manifest,
+    manifestDigest: shown.manifestDigest,
+    config: shown.config,
+    blobs: built.index ? [built.index, ...built.images.flatMap(own)] : own(shown),
   };
   return names.length === 0 ? [base] : names.map((name) => ({ ...base, ...namedParts(name) }));
+}
+
+/**
+ * The root filesystem in `dir`; with several platforms one folder each, named as BuildKit's
+ * local and tar exporters name them (`linux_amd64`, `linux_arm_v7`).
+ */
+async function applyRootfs(store: Store, built: BuiltResult, dir: string): Promise<void> {
+  if (built.index === undefined) return applyLayers(store, built.images[0]!.manifest, dir);
+  for (const img of built.images) {
+    const sub = path.join(dir, formatPlatform(img.platform).replaceAll('/', '_'));
+    await mkdir(sub, { recursive: true });
+    await applyLayers(store, img.manifest, sub);
+  }
 }
 
 /** The image's root filesystem in `dir`: its layers applied in order, deletions carried out. */
@@ -80,12 +107,12 @@ async function applyLayers(store: Store, manifest: Manifest, dir: string): Promi
  * ingest area (so a killed build's leftovers are swept by prune) and that tree is written whole by
  * the layer engine, which keeps owners, modes, links and xattrs and orders entries the same way every time.
  */
-async function writeRootfsTar(store: Store, manifest: Manifest, dest: string, opts: BuildOutputOptions): Promise<void> {
+async function writeRootfsTar(store: Store, built: BuiltResult, dest: string, opts: BuildOutputOptions): Promise<void> {
   const tree = ingestPath(store.root);
   const staged = dest === '-' ? ingestPath(store.root) : undefined;
   try {
     await mkdir(tree, { mode: 0o755 });
-    await applyLayers(store, manifest, tree);
+    await applyRootfs(store, built, tree);
     await native.diffLayer({
       upper: tree,
       driver: 'copy',

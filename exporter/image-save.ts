@@ -6,7 +6,7 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { familiarName, parseReference } from '../oci/reference.js';
 import { resolveImage } from '../snapshotter/image-read.js';
-import { MediaType, type Descriptor, type Index, type Manifest } from '../oci/image-spec.js';
+import { MediaType, type Descriptor, type Index, type Manifest, type Platform } from '../oci/image-spec.js';
 import type { Store } from '../snapshotter/store.js';
 import { writeDockerArchive } from './docker-archive.js';
 import { isIndexMediaType } from './manifest.js';
@@ -47,8 +47,9 @@ async function indexBlobs(store: Store, target: Descriptor): Promise<Descriptor[
   return blobs;
 }
 
-async function savedImage(store: Store, ref: string): Promise<SavedImage> {
-  const resolved = await resolveImage(store, ref);
+/** With a `platform`, only that platform's image is saved (docker save --platform). */
+async function savedImage(store: Store, ref: string, platform: Platform | undefined): Promise<SavedImage> {
+  const resolved = await resolveImage(store, ref, platform);
   const info = await store.content.info(resolved.manifestDigest);
   const manifestDescriptor: Descriptor = {
     mediaType: resolved.manifest.mediaType ?? MediaType.ociManifest,
@@ -60,7 +61,7 @@ async function savedImage(store: Store, ref: string): Promise<SavedImage> {
   let blobs = own;
   // A multi-platform image is saved whole when all its platforms are here; otherwise as the one
   // that is, since an index pointing at missing blobs is an invalid layout for skopeo and umoci.
-  if (isIndexMediaType(resolved.record.target.mediaType)) {
+  if (platform === undefined && isIndexMediaType(resolved.record.target.mediaType)) {
     const all = await indexBlobs(store, resolved.record.target);
     if (all) {
       target = resolved.record.target;
@@ -88,9 +89,10 @@ export async function saveImages(
   output: string,
   format: SaveFormat,
   stdout?: NodeJS.WritableStream,
+  platform?: Platform,
 ): Promise<SavedImage[]> {
   const images: SavedImage[] = [];
-  for (const ref of refs) images.push(await savedImage(store, ref));
+  for (const ref of refs) images.push(await savedImage(store, ref, platform));
   await writeImageArchive(images, (digest) => store.content.blobPath(digest), output, format, stdout);
   return images;
 }

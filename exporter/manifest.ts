@@ -1,6 +1,6 @@
 // How kiln serialises the manifests and configs it makes itself (build, import, commit, docker
 // load), in one place, so the same image always gets the same digest however it came in.
-import { MediaType, type Descriptor, type ImageConfig, type Manifest } from '../oci/image-spec.js';
+import { MediaType, type Descriptor, type ImageConfig, type Index, type Manifest, type Platform } from '../oci/image-spec.js';
 import { sha256Digest } from '../oci/digest.js';
 
 export interface Blob {
@@ -26,6 +26,21 @@ export function manifestBlob(config: Descriptor, layers: Descriptor[]): Blob & {
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
   };
   return { ...blob(MediaType.ociManifest, manifest), manifest };
+}
+
+/** An OCI index of platform manifests, each entry carrying its platform as BuildKit writes it. */
+export function indexBlob(entries: readonly { manifest: Descriptor; platform: Platform }[]): Blob & { index: Index } {
+  const index: Index = {
+    schemaVersion: 2,
+    mediaType: MediaType.ociIndex,
+    manifests: entries.map(({ manifest, platform }) => ({
+      mediaType: manifest.mediaType,
+      digest: manifest.digest,
+      size: manifest.size,
+      platform: { architecture: platform.architecture, os: platform.os, ...(platform.variant ? { variant: platform.variant } : {}) },
+    })),
+  };
+  return { ...blob(MediaType.ociIndex, index), index };
 }
 
 export function isIndexMediaType(mediaType: string | undefined): boolean {

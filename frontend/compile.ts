@@ -19,6 +19,7 @@ import { dispatchRun } from './dispatch-run.js';
 import { dispatchCopy, dispatchWorkdir } from './dispatch-copy.js';
 import { SourceMap } from './source-map.js';
 import { normalizeWorkdir } from './workdir.js';
+import { platformPrefix } from './platform-prefix.js';
 
 export interface ResolvedBase {
   /** The reference to pull, pinned to a digest where the resolver knows it. */
@@ -41,6 +42,8 @@ export interface CompileOptions {
   ignorePatterns: string[];
   resolveImage?: ImageResolver;
   noCache?: boolean;
+  /** One of several platforms built at once: step names start with the platform, as buildx shows them. */
+  prefixPlatform?: boolean;
 }
 
 export interface CompileResult {
@@ -79,6 +82,8 @@ class Compiler implements CompileContext {
           value = this.buildArgs.get(decl.name);
           this.consumed.add(decl.name);
         } else if (decl.default !== undefined) value = this.expand.word(decl.default, this.globalLookup, ins.range);
+        // A global `ARG TARGETARCH` without a value keeps the automatic one, which stages then see (BuildKit's rule).
+        else value = this.platformArgs.get(decl.name);
         this.globalArgs.set(decl.name, value);
       }
     }
@@ -99,7 +104,7 @@ class Compiler implements CompileContext {
   opOptions(s: StageState, what: string): OpOptions {
     return {
       platform: s.platform,
-      description: { 'llb.customname': `[${s.label}${s.step}/${s.steps}] ${what}` },
+      description: { 'llb.customname': `[${this.prefix(s.platform, s.env)}${s.label}${s.step}/${s.steps}] ${what}` },
       ...(this.opts.noCache ? { ignoreCache: true } : {}),
     };
   }
@@ -149,6 +154,10 @@ class Compiler implements CompileContext {
     }
   }
 
+  private prefix(platform: Platform, env?: StageState['env']): string {
+    return this.opts.prefixPlatform ? platformPrefix(platform, env) : '';
+  }
+
   /** `name ` in progress names like `[build 2/4] RUN make`; nothing for a one-stage file. */
   private label(stage: Stage): string {
     return this.df.stages.length > 1 ? `${stage.name ?? `stage-${stage.index}`} ` : '';
@@ -180,7 +189,7 @@ class Compiler implements CompileContext {
     const resolved = await this.opts.resolveImage?.(ref, platform);
     const config = resolved?.config ? cloneConfig(resolved.config) : emptyConfig(platform);
     const triggers = this.takeTriggers(config, name);
-    const description = { 'llb.customname': `[${this.label(stage)}1/${stage.instructions.length + triggers.length + 1}] FROM ${ref}` };
+    const description = { 'llb.customname': `[${this.prefix(platform)}${this.label(stage)}1/${stage.instructions.length + triggers.length + 1}] FROM ${ref}` };
     return { state: image(resolved?.ref ?? ref, { platform, description }), config, platform, triggers };
   }
 

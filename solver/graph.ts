@@ -21,10 +21,44 @@ export interface SolveGraph {
   result: { vertex: GraphVertex; index: number } | null;
 }
 
+export interface SharedGraph {
+  /** Every distinct vertex of all the definitions, inputs first. */
+  vertices: GraphVertex[];
+  /** Each definition's result, in order (see SolveGraph.result). */
+  results: ({ vertex: GraphVertex; index: number } | null)[];
+}
+
 export function buildGraph(def: Definition): SolveGraph {
-  if (def.def.length === 0) return { vertices: [], result: null };
+  const { vertices, results } = buildSharedGraph([def]);
+  return { vertices, result: results[0]! };
+}
+
+/**
+ * One graph for several definitions (a multi-platform build's, one per platform): an op with the
+ * same digest in two of them is one vertex, so what does not depend on the platform runs once.
+ * Its name and source are those of the first definition that has it.
+ */
+export function buildSharedGraph(defs: readonly Definition[]): SharedGraph {
   const byDigest = new Map<string, GraphVertex>();
   const vertices: GraphVertex[] = [];
+  const terminals = defs.map((def) => addOps(def, byDigest, vertices));
+  // Linked in a second pass: BuildKit puts inputs first, but nothing in the format promises it.
+  for (const v of vertices) {
+    v.inputs = (v.op.inputs ?? []).map((input) => ({ vertex: mustFind(byDigest, input.digest, v.digest), index: input.index ?? 0 }));
+  }
+  checkAcyclic(vertices);
+  const results = terminals.map((terminal) => {
+    if (terminal === null) return null;
+    if (!terminal) throw new GraphError('the definition has no terminal op (its last op must only name the result)');
+    const out = terminal.inputs?.[0];
+    return out ? { vertex: mustFind(byDigest, out.digest, 'the terminal op'), index: out.index ?? 0 } : null;
+  });
+  return { vertices: topoOrder(vertices), results };
+}
+
+/** Adds a definition's ops not seen yet; returns its terminal op (null for an empty definition). */
+function addOps(def: Definition, byDigest: Map<string, GraphVertex>, vertices: GraphVertex[]): Op | null | undefined {
+  if (def.def.length === 0) return null;
   const last = def.def.length - 1;
   let terminal: Op | undefined;
   def.def.forEach((bytes, i) => {
@@ -47,16 +81,7 @@ export function buildGraph(def: Definition): SolveGraph {
     byDigest.set(digest, v);
     vertices.push(v);
   });
-  // Linked in a second pass: BuildKit puts inputs first, but nothing in the format promises it.
-  for (const v of vertices) {
-    v.inputs = (v.op.inputs ?? []).map((input) => ({ vertex: mustFind(byDigest, input.digest, v.digest), index: input.index ?? 0 }));
-  }
-  checkAcyclic(vertices);
-  if (!terminal) throw new GraphError('the definition has no terminal op (its last op must only name the result)');
-  const out = terminal.inputs?.[0];
-  const ordered = topoOrder(vertices);
-  if (!out) return { vertices: ordered, result: null };
-  return { vertices: ordered, result: { vertex: mustFind(byDigest, out.digest, 'the terminal op'), index: out.index ?? 0 } };
+  return terminal;
 }
 
 function isTerminal(op: Op): boolean {

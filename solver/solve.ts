@@ -5,7 +5,7 @@ import { StringDecoder } from 'node:string_decoder';
 import PQueue from 'p-queue';
 import type { Definition, Op } from './llb/types.js';
 import type { OpExecutor, OpResult, SolveEnv, SolveEvent } from './types.js';
-import { buildGraph, type GraphVertex } from './graph.js';
+import { buildSharedGraph, type GraphVertex } from './graph.js';
 import { cacheKey } from './cachekey.js';
 import { CacheIndex } from './cache-index.js';
 import { SolveCancelledError, SolveError } from './errors.js';
@@ -32,17 +32,31 @@ export interface SolveRun {
 const TAIL_LINES = 10;
 
 export async function solve(def: Definition, env: SolveEnv, opts: SolveOptions = {}): Promise<SolveRun> {
+  const { results, events } = await solveAll([def], env, opts);
+  return { result: results[0]!, events };
+}
+
+export interface SharedSolveRun {
+  /** One result per definition, in order. */
+  results: OpResult[];
+  events: SolveEvent[];
+}
+
+/**
+ * Solves several definitions as one build (a multi-platform build's, one per platform): one graph,
+ * one queue and one cache lookup, so a vertex they share (a `FROM --platform=$BUILDPLATFORM`
+ * stage, the context) runs once; the first failure in any of them cancels all.
+ */
+export async function solveAll(defs: readonly Definition[], env: SolveEnv, opts: SolveOptions = {}): Promise<SharedSolveRun> {
   const events: SolveEvent[] = [];
   const emit = (e: SolveEvent): void => {
     events.push(e);
     env.emit(e);
   };
-  const graph = buildGraph(def);
-  if (!graph.result) return { result: { snapshot: null }, events };
+  const graph = buildSharedGraph(defs);
+  if (graph.results.every((r) => r === null)) return { results: defs.map(() => ({ snapshot: null })), events };
   const run = new Run(graph.vertices, env, emit, opts.executors ?? executorFor, await CacheIndex.open(env.root), opts);
-  const { vertex, index } = graph.result;
-  const result = await run.solve(vertex, index);
-  return { result, events };
+  return { results: await run.solve(graph.results), events };
 }
 
 /** Cancels a solve: the first failure, or the caller's signal (Ctrl-C). */
@@ -76,7 +90,7 @@ class Run {
     this.venv = { ...env, snapshotter, signal: this.ctrl.signal, emit };
   }
 
-  async solve(vertex: GraphVertex, index: number): Promise<OpResult> {
+  async solve(wanted: ({ vertex: GraphVertex; index: number } | null)[]): Promise<OpResult[]> {
     const outer = this.env.signal;
     const onOuterAbort = (): void => this.fail(undefined, new SolveCancelledError());
     if (outer.aborted) throw new SolveCancelledError();
@@ -85,10 +99,13 @@ class Run {
       // Keys of every vertex first: a hit on the result needs nothing else to run.
       await Promise.all(this.vertices.map((v) => this.keyOf(v)));
       await this.lookupAll();
-      const results = await this.resultsOf(vertex);
-      const r = results[index];
-      if (!r) throw new Error(`${vertex.name} returned ${results.length} results; output ${index} was asked for`);
-      return r;
+      return await Promise.all(wanted.map(async (w) => {
+        if (w === null) return { snapshot: null };
+        const results = await this.resultsOf(w.vertex);
+        const r = results[w.index];
+        if (!r) throw new Error(`${w.vertex.name} returned ${results.length} results; output ${w.index} was asked for`);
+        return r;
+      }));
     } catch (err) {
       throw this.failure ? this.report(this.failure) : err;
     } finally {

@@ -24,7 +24,8 @@ Options:
   -t, --tag NAME[:TAG]     name the image (repeatable)
       --build-arg K=V      set a build-time variable (repeatable; K alone takes it from the environment)
       --target STAGE       build this stage (default: the last)
-      --platform P         target platform, e.g. linux/amd64 (default: this machine's)
+      --platform P[,P…]    target platforms, e.g. linux/amd64,linux/arm64 (default: this machine's);
+                           several make one image each under an OCI index, built together
       --no-cache           do not use cached steps
       --secret id=ID,src=PATH|env=VAR
                            expose a secret to RUN --mount=type=secret (repeatable)
@@ -135,7 +136,6 @@ async function runBuild(argv: string[], io: CliIO, cleanups: (() => Promise<void
   }
   // With --llb the context is optional: a Definition without local sources reads none.
   const flags = readBuildFlags(values, llbFile !== undefined && positionals.length === 0 ? ['.'] : positionals, io.env, usage);
-  if (flags.platforms.length !== 1) throw new UsageError('kiln build makes one platform at a time for now; pass a single --platform', usage);
   if (values.quiet && values.progress !== undefined && values.progress !== 'quiet') throw new UsageError(`--quiet and --progress=${values.progress} disagree; give one of them`, usage);
   const mode = (values.quiet ? 'quiet' : values.progress ?? 'auto') as ProgressMode;
   if (!PROGRESS_MODES.includes(mode)) throw new UsageError(`--progress=${values.progress}: use ${PROGRESS_MODES.join(', ')}`, usage);
@@ -152,7 +152,6 @@ async function runBuild(argv: string[], io: CliIO, cleanups: (() => Promise<void
   if (toStdout && (io.stdout as { isTTY?: boolean }).isTTY) throw new UsageError('refusing to write an archive to a terminal; redirect stdout or give the output a dest=FILE', usage);
 
   const store = await openStore(values, io);
-  const platform = flags.platforms[0]!;
   const source: Pick<BuildOptions, 'context' | 'file' | 'fileName' | 'llb'> = { context: flags.context };
   if (llbFile !== undefined) {
     // Imported only when asked for: it costs every other build its load time.
@@ -185,14 +184,14 @@ async function runBuild(argv: string[], io: CliIO, cleanups: (() => Promise<void
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const { image, metadata } = await build({
+    const { image, index, metadata } = await build({
       store,
       snapshotter,
       ...source,
       cwd: io.cwd,
       ...(flags.target !== undefined ? { target: flags.target } : {}),
       buildArgs: flags.buildArgs,
-      platform,
+      platforms: flags.platforms,
       noCache: flags.noCache,
       secrets,
       labels,
@@ -209,12 +208,14 @@ async function runBuild(argv: string[], io: CliIO, cleanups: (() => Promise<void
       },
     });
     progress.close();
-    if (image === undefined) return 0;
-    if (values.iidfile !== undefined) await writeFile(path.resolve(io.cwd, values.iidfile), image.configDigest);
+    if (image === undefined && index === undefined) return 0;
+    // A multi-platform image has no one config: its ID is the index's digest, as buildx writes it.
+    const digest = index?.descriptor.digest ?? image!.manifestDigest;
+    if (values.iidfile !== undefined) await writeFile(path.resolve(io.cwd, values.iidfile), image?.configDigest ?? digest);
     const metadataFile = values['metadata-file'];
     if (metadataFile !== undefined) await writeFile(path.resolve(io.cwd, metadataFile), JSON.stringify(metadata, null, 2) + '\n');
     // stdout carries the archive when an output streams there; the digest would corrupt it.
-    if (!toStdout) io.stdout.write(image.manifestDigest + '\n');
+    if (!toStdout) io.stdout.write(digest + '\n');
     return 0;
   } finally {
     progress.close();

@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
 import { UsageError } from '../errors.js';
-import { saveImages } from '../../api/index.js';
+import { parsePlatform, saveImages } from '../../api/index.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 import path from 'node:path';
 
@@ -15,6 +15,8 @@ Options:
       --format oci|docker oci (default): an OCI image layout with docker's manifest.json beside
                           it, which docker load, skopeo and umoci all read; docker: the classic
                           docker save layout
+      --platform P        only this platform of a multi-platform image (default: every platform
+                          when the store has all of them, else this machine's)
 ${rootUsage}`;
 
 export const saveCommand: Command = {
@@ -26,6 +28,7 @@ export const saveCommand: Command = {
       options: {
         output: { type: 'string', short: 'o' },
         format: { type: 'string', default: 'oci' },
+        platform: { type: 'string' },
         ...storeFlagOptions,
       },
     });
@@ -37,7 +40,7 @@ export const saveCommand: Command = {
       throw new UsageError('refusing to write an archive to a terminal; use -o FILE or redirect stdout', usage);
     }
     const store = await openStore(values, io);
-    await saveImages(store, positionals, output, format, io.stdout);
+    await saveImages(store, positionals, output, format, io.stdout, values.platform !== undefined ? parsePlatform(values.platform) : undefined);
     return 0;
   },
 };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { marshalOp, opDigest } from '../../solver/llb/marshal.js';
 import type { Definition, Op, OpMetadata } from '../../solver/llb/types.js';
-import { solve, type SolveOptions } from '../../solver/solve.js';
+import { solve, solveAll, type SolveOptions } from '../../solver/solve.js';
 import { buildGraph } from '../../solver/graph.js';
 import { cacheKey } from '../../solver/cachekey.js';
 import { GraphError, SolveError } from '../../solver/errors.js';
@@ -184,6 +184,34 @@ test('independent chains run at overlapping times; parallelism 1 serialises them
     const again = await ctx.run(d, serial, { parallelism: 1, noCache: true });
     const spans = ['a1', 'b1', 'a2', 'b2', 'join'].map((n) => span(again.events, n)).sort((x, y) => x.start - y.start);
     for (let i = 1; i < spans.length; i++) assert.ok(spans[i]!.start >= spans[i - 1]!.end, 'no two vertices at once with parallelism 1');
+  });
+});
+
+test('solveAll: definitions that share vertices (a multi-platform build) run them once, each gets its own result', async () => {
+  await withStore(async (ctx) => {
+    const tool = source('tool'), compile = step('compile', tool), amd = step('amd64', compile), arm = step('arm64', compile);
+    const ops = new Ops();
+    ops.set('compile', { delayMs: 150 });
+    const events: SolveEvent[] = [];
+    const env: SolveEnv = {
+      store: ctx.store, snapshotter: ctx.snapshotter, lease: await ctx.store.leases.create({ owned: true }), root: ctx.root, contextDir: ctx.root,
+      secrets: new Map(), signal: new AbortController().signal, platform: hostPlatform(), emit: (e) => events.push(e),
+    };
+    const { results } = await solveAll([def([tool, compile, amd], amd), def([tool, compile, arm], arm), { def: [], metadata: {} }], env, { executors: ops.executorFor });
+    assert.deepEqual(ops.runs.filter((n) => n === 'compile' || n === 'tool'), ['tool', 'compile'], 'the shared chain ran once');
+    assert.deepEqual(names(events, 'vertex.start'), ['amd64', 'arm64', 'compile', 'tool']);
+    assert.equal(results.length, 3);
+    assert.equal(results[2]!.snapshot, null, 'an empty definition is scratch');
+    const [a, b] = await Promise.all(results.slice(0, 2).map((r) => ctx.snapshotter.stat(r.snapshot!)));
+    assert.notEqual(a!.key, b!.key);
+    assert.equal(a!.parent, b!.parent, 'both stand on the one compile snapshot');
+
+    const failing = new Ops();
+    failing.set('arm64', { fail: 'arm64 broke', delayMs: 10 });
+    failing.set('amd64', { delayMs: 2000 });
+    const other = step('other', tool), x = step('amd64', other), y = step('arm64', other);
+    await assert.rejects(solveAll([def([tool, other, x], x), def([tool, other, y], y)], { ...env, emit: () => undefined }, { executors: failing.executorFor, noCache: true }), SolveError);
+    assert.deepEqual(failing.aborted, ['amd64'], 'a failure in one definition cancels the others');
   });
 });
 
