@@ -1,7 +1,8 @@
 // The content store: immutable blobs addressed by sha256 under <root>/blobs/sha256/<hex>. Every
 // write goes to ingest/ first and is renamed into place only once its digest is verified.
 import { constants, createWriteStream } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirEntries } from './dir-entries.js';
+import { copyFile, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import path from 'node:path';
 import { native } from '../native/binding.js';
@@ -175,13 +176,7 @@ export class ContentStore {
   }
 
   async list(): Promise<BlobInfo[]> {
-    let names: string[];
-    try {
-      names = await readdir(path.join(this.root, 'blobs', 'sha256'));
-    } catch (err) {
-      if (errno(err) === 'ENOENT') return [];
-      throw err;
-    }
+    const names = await dirEntries(path.join(this.root, 'blobs', 'sha256'));
     const infos = await Promise.all(
       names.filter(isDigestHex).map((n) => this.info(`sha256:${n}`)),
     );

@@ -1,6 +1,7 @@
 // Garbage collection of the store: marks what image records, cache records and live leases reach,
 // then deletes every other blob and snapshot, and the temp files of writers that died.
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { dirEntries } from './dir-entries.js';
 import path from 'node:path';
 import type { Store } from './store.js';
 import type { ImageConfig, Index, Manifest } from '../oci/image-spec.js';
@@ -152,15 +153,8 @@ class Marker {
  */
 async function cacheRoots(root: string): Promise<string[]> {
   const dir = path.join(root, 'cache');
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
   const out: string[] = [];
-  for (const name of names.filter((n) => n.endsWith('.json'))) {
+  for (const name of (await dirEntries(dir)).filter((n) => n.endsWith('.json'))) {
     try {
       const rec = JSON.parse(await readFile(path.join(dir, name), 'utf8')) as { digests?: unknown };
       if (Array.isArray(rec.digests)) out.push(...rec.digests.filter((d): d is string => typeof d === 'string'));

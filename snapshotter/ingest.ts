@@ -1,6 +1,7 @@
 // <root>/ingest/: every store write lands here first and is renamed into place once complete, so a
 // crash leaves only a temp file; its name carries the writer, so prune can tell a dead one's leftovers.
-import { lstat, readdir, rm } from 'node:fs/promises';
+import { lstat, rm } from 'node:fs/promises';
+import { dirEntries } from './dir-entries.js';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { currentOwner, ownerAlive } from './lock.js';
@@ -19,13 +20,7 @@ export function ingestPath(root: string): string {
  * are writes in progress and stay.
  */
 export async function cleanIngest(root: string): Promise<{ files: number; bytes: number }> {
-  let names: string[];
-  try {
-    names = await readdir(ingestDir(root));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { files: 0, bytes: 0 };
-    throw err;
-  }
+  const names = await dirEntries(ingestDir(root));
   let files = 0;
   let bytes = 0;
   for (const name of names) {

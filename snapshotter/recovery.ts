@@ -2,8 +2,9 @@
 // snapshot directories it was making (named by their creation marker), directories it was
 // removing, its temp files in ingest/, and its leases. Mounts it left are swept by the overlay
 // driver. Only what a process that no longer runs left is touched.
-import { readdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { dirEntries } from './dir-entries.js';
 import { cleanIngest } from './ingest.js';
 import { Leases } from './leases.js';
 import { ownerAlive } from './lock.js';
@@ -20,7 +21,7 @@ export interface Recovered {
 
 export async function recoverStore(root: string, meta: SnapshotMeta): Promise<Recovered> {
   const dead: { id: string; marker: string }[] = [];
-  for (const name of await readdir(meta.dir)) {
+  for (const name of await dirEntries(meta.dir)) {
     if (name.startsWith('.removing-')) await rm(path.join(meta.dir, name), { recursive: true, force: true }).catch(() => undefined);
     const m = MARKER.exec(name);
     if (m && !ownerAlive(m[2]!)) dead.push({ id: m[1]!, marker: path.join(meta.dir, name) });

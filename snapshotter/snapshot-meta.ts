@@ -1,6 +1,7 @@
 // Snapshot records on disk: one JSON file per key under <root>/snapshots/meta/, named by the
 // key's hash and replaced whole by rename, changed only under the metadata lock.
 import { createHash, randomBytes } from 'node:crypto';
+import { dirEntries } from './dir-entries.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -136,13 +137,7 @@ export class SnapshotMeta {
 
   /** Every record that reads, by key, and the errors of those that do not (for fsck and recovery). */
   async scan(): Promise<{ records: SnapshotRecord[]; unreadable: CorruptRecordError[] }> {
-    let names: string[];
-    try {
-      names = await readdir(this.metaDir);
-    } catch (err) {
-      if (notFound(err)) return { records: [], unreadable: [] };
-      throw err;
-    }
+    const names = await dirEntries(this.metaDir);
     const records: SnapshotRecord[] = [];
     const unreadable: CorruptRecordError[] = [];
     for (const name of names.filter((n) => n.endsWith('.json'))) {

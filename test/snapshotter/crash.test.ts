@@ -2,7 +2,8 @@
 // that writes files and exports layers are killed with SIGKILL (kiln, its helpers and the step's
 // processes) at random moments; after each kill `kiln store verify` must find the store clean once
 // kiln's start-up recovery ran, no mount or process may be left, and afterwards a rebuild works
-// and the image built before the crashes still runs.
+// and the image built before the crashes still runs. Save, load, rmi, prune, push and pull are
+// killed the same way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -11,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { importBusybox, kilnBin, runKiln } from '../helpers/kiln-cli.js';
 import { mountsUnder } from '../helpers/mountinfo.js';
+import { startRegistry } from '../helpers/registry.js';
 
 const ITERATIONS = Number(process.env.KILN_CRASH_ITERATIONS ?? 10);
 
@@ -153,5 +155,49 @@ test('save, load, rmi and prune killed with SIGKILL at random moments leave a st
     }
   }
   t.diagnostic(`${killed} operations killed before they ended`);
+  assert.ok(killed > 0, 'the harness killed nothing: it tests nothing');
+});
+
+test('push and pull killed with SIGKILL at random moments leave a store that verifies clean, and the next push and pull complete', async (t) => {
+  const seed = Number(process.env.KILN_CRASH_SEED ?? Date.now() % 100_000);
+  t.diagnostic(`seed ${seed}`);
+  const next = random(seed);
+  const { dir, root, kiln } = await crashStore(t, 'kiln-crash-registry-');
+  const reg = await startRegistry();
+  t.after(() => reg.stop());
+  const ctx = path.join(dir, 'ctx');
+  await mkdir(ctx);
+  await writeFile(path.join(ctx, 'Dockerfile'), 'FROM kiln.local/busybox\nRUN head -c 40000000 /dev/urandom > /r && echo pushed > /kept\n');
+  const ref = `${reg.host}/crash/app:1`;
+  assert.equal((await kiln('build', '-q', '-t', ref, ctx)).code, 0);
+  const puller = path.join(dir, 'puller');
+
+  let killed = 0;
+  for (let round = 0; round < Math.max(1, Math.round(ITERATIONS / 4)); round++) {
+    const pushDelay = Math.floor(150 + next() * 600);
+    if (await killedAfter(root, ['push', ref], pushDelay)) killed++;
+    const verified = await kiln('store', 'verify');
+    assert.equal(verified.code, 0, `push killed after ${pushDelay} ms: ${verified.stdout}${verified.stderr}`);
+
+    const pushed = await kiln('push', ref);
+    assert.equal(pushed.code, 0, `the push after a killed one: ${pushed.stderr}`);
+
+    await rm(puller, { recursive: true, force: true });
+    const pullDelay = Math.floor(150 + next() * 600);
+    if (await killedAfter(puller, ['pull', ref], pullDelay)) killed++;
+    const pullerVerified = await runKiln(['--root', puller, 'store', 'verify']);
+    assert.equal(pullerVerified.code, 0, `pull killed after ${pullDelay} ms: ${pullerVerified.stdout}${pullerVerified.stderr}`);
+    const listed = await runKiln(['--root', puller, 'images', '--format', 'json']);
+    // A killed pull names nothing, or the whole image: an image record is written last.
+    if (listed.stdout.toString().trim() !== '') {
+      const ran = await runKiln(['--root', puller, 'run', '--rm', ref, 'cat', '/kept']);
+      assert.equal(ran.stdout.toString(), 'pushed\n', `a pull killed after ${pullDelay} ms left a named image that does not run: ${ran.stderr}`);
+    }
+    const pulled = await runKiln(['--root', puller, 'pull', ref]);
+    assert.equal(pulled.code, 0, `the pull after a killed one: ${pulled.stderr}`);
+    const ran = await runKiln(['--root', puller, 'run', '--rm', ref, 'cat', '/kept']);
+    assert.equal(ran.stdout.toString(), 'pushed\n', ran.stderr);
+  }
+  t.diagnostic(`${killed} pushes and pulls killed before they ended`);
   assert.ok(killed > 0, 'the harness killed nothing: it tests nothing');
 });
