@@ -5,7 +5,7 @@ import { dirEntries } from './dir-entries.js';
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { native } from '../native/binding.js';
+import { scanTree } from '../native/scan-tree.js';
 import { currentOwner, withLock } from './lock.js';
 import { writeFileAtomic } from './atomic-file.js';
 import {
@@ -198,10 +198,8 @@ export class SnapshotMeta {
   async usage(key: string): Promise<number> {
     const rec = await this.get(key);
     if (rec === undefined) return 0;
-    const raw = await native.scanTree(this.snapshotDir(rec.id)).catch(() => undefined);
-    let bytes = 0;
-    for (let i = 0; raw !== undefined && i < raw.kinds.length; i++) if (raw.kinds[i] === 0) bytes += raw.numbers[i * 8 + 3]!;
-    return bytes;
+    const entries = await scanTree(this.snapshotDir(rec.id)).catch(() => []);
+    return entries.reduce((bytes, e) => (e.kind === 'file' ? bytes + e.size : bytes), 0);
   }
 
   /** Deletes a record; call under `locked`. */

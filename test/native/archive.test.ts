@@ -116,3 +116,42 @@ test('archiveCompression says null for what is not a tar, compressed or not', as
     for (const f of [text, `${text}.gz`, `${text}.xz`, path.join(dir, 'short')]) assert.equal(await native.archiveCompression(f), null, f);
   });
 });
+
+test('an archive or layer that expands past the free space is refused before it fills the disk', () =>
+  withTmp(async (dir) => {
+    // A store's filesystem of 32 MiB, and 256 MiB of zeros packed into a few KB of zstd.
+    const small = path.join(dir, 'small');
+    await mkdir(small);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', small]);
+    try {
+      const src = path.join(dir, 'src');
+      await mkdir(src);
+      execFileSync('truncate', ['-s', '256M', path.join(src, 'zeros')]);
+      await writeFile(path.join(src, 'small'), Buffer.alloc(1 << 20, 1));
+      const bomb = path.join(dir, 'bomb.tar.zst');
+      execFileSync('sh', ['-c', `tar -C ${src} -cf - zeros | zstd -q -3 -o ${bomb}`]);
+      const fine = path.join(dir, 'fine.tar.zst');
+      execFileSync('sh', ['-c', `tar -C ${src} -cf - small | zstd -q -3 -o ${fine}`]);
+      const free = () => Number(execFileSync('stat', ['-f', '-c', '%a', small], { encoding: 'utf8' })) * 4096;
+      const before = free();
+      for (const [what, call] of [
+        ['extractArchive', (target: string) => native.extractArchive({ archive: bomb, target })],
+        ['applyLayer', (target: string) => native.applyLayer({ layer: bomb, target, driver: 'copy' })],
+      ] as const) {
+        const target = path.join(small, what);
+        await mkdir(target);
+        await assert.rejects(call(target), (err: Error & { code?: string; entry?: string }) => {
+          assert.equal(err.code, 'ENOSPC', `${what}: ${err.message}`);
+          assert.equal(err.entry, 'zeros');
+          assert.match(err.message, /expands past the free space .*decompression bomb/);
+          return true;
+        });
+        assert.ok(free() >= before - (1 << 20), `${what} wrote into the disk: ${before - free()} bytes gone`);
+      }
+      // What fits is extracted as before.
+      await native.extractArchive({ archive: fine, target: path.join(small, 'extractArchive') });
+      assert.equal((await lstat(path.join(small, 'extractArchive', 'small'))).size, 1 << 20);
+    } finally {
+      execFileSync('umount', [small]);
+    }
+  }));

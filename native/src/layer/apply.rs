@@ -8,6 +8,7 @@ use super::confine::{clean, clean_clamped, empty_dir, file_type, open_dir_at, re
 use super::decode::{open_tar, Accept};
 use super::error::{Fault, LayerError};
 use super::progress::Progress;
+use super::space::SpaceBudget;
 use super::whiteout::{classify, is_overlay_xattr, Marker, OVERLAY_OPAQUE_XATTR};
 use std::collections::HashSet;
 use std::ffi::CString;
@@ -88,6 +89,7 @@ fn apply_file(layer: &Path, target: &Path, mode: Mode, progress: Progress) -> Re
         dir_times: Vec::new(),
         buf: vec![0; COPY_BUF],
     };
+    let mut budget = SpaceBudget::of(target).map_err(LayerError::whole)?;
     let mut archive = tar::Archive::new(reader);
     let mut entries = 0u64;
     let mut last_path = Vec::new();
@@ -97,6 +99,9 @@ fn apply_file(layer: &Path, target: &Path, mode: Mode, progress: Progress) -> Re
             false => LayerError::whole(Fault::io(format!("reading tar after entry {:?}", String::from_utf8_lossy(&last_path)), &e)),
         })?;
         let path = entry.path_bytes().into_owned();
+        if entry.header().entry_type().is_file() {
+            budget.take(entry.size()).map_err(|m| LayerError::at(&path, m))?;
+        }
         applier.apply(&mut entry, &path).map_err(|m| LayerError::at(&path, m))?;
         entries += 1;
         last_path = path;

@@ -18,6 +18,7 @@ mod new_side;
 mod produce;
 mod progress;
 mod same;
+mod space;
 mod tar_writer;
 mod whiteout;
 
