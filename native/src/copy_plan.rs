@@ -203,6 +203,7 @@ mod tests {
             from: None,
             size: None,
             link_target: None,
+            rdev: None,
             mode: 0o755,
             uid: 1234,
             gid: 2345,
@@ -244,6 +245,30 @@ mod tests {
         let sub = fs::symlink_metadata(dst.join("sub")).unwrap();
         assert_eq!((sub.mtime(), sub.uid()), (2000, 1234), "directory times are set after their contents");
         assert_eq!(fs::symlink_metadata(&dst).unwrap().mode() & 0o7777, 0o700);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn special_files_are_made_as_planned_and_a_file_without_source_is_empty() {
+        use std::os::unix::fs::FileTypeExt;
+        let d = scratch("special");
+        let mut fifo = op("fifo", &d.join("fifo"));
+        fifo.mode = 0o640;
+        let mut null = op("char", &d.join("null"));
+        null.rdev = Some(((1 << 8) | 3) as f64);
+        null.mode = 0o600;
+        let mut empty = op("file", &d.join("was-a-socket"));
+        empty.mode = 0o751;
+        let plan = CopyPlan { root: d.to_string_lossy().into_owned(), ops: vec![fifo, null, empty], replace: false };
+        assert_eq!(apply_copy_plan(&plan).unwrap(), 3);
+        let f = fs::symlink_metadata(d.join("fifo")).unwrap();
+        assert!(f.file_type().is_fifo());
+        assert_eq!(f.mode() & 0o7777, 0o640, "the mode is not cut by the umask");
+        let n = fs::symlink_metadata(d.join("null")).unwrap();
+        assert!(n.file_type().is_char_device());
+        assert_eq!((n.rdev(), n.mode() & 0o7777), ((1 << 8) | 3, 0o600));
+        let e = fs::symlink_metadata(d.join("was-a-socket")).unwrap();
+        assert_eq!((e.is_file(), e.len(), e.mode() & 0o7777), (true, 0, 0o751));
         fs::remove_dir_all(&d).unwrap();
     }
 
