@@ -137,6 +137,27 @@ describe('kiln and a registry, end to end', () => {
     assert.equal(statuses.filter((s) => s === 'pushed').length, 3, pushed.out); // the config, the COPY and the RUN layers
   });
 
+  it('RUN --mount=from= and a cache mount from= an image only the registry has, with an empty store', async () => {
+    const src = path.join(dir, 'ctx-mountsrc');
+    await mkdir(src);
+    await writeFile(path.join(src, 'Dockerfile'), 'FROM kiln.local/busybox\nRUN mkdir /data && echo from-mount > /data/m\n');
+    assert.equal((await kiln(['build', '--push', '-t', `${reg.host}/mountsrc:1`, src], 'a')).code, 0);
+    const ctx = path.join(dir, 'ctx-mount');
+    await mkdir(ctx);
+    await writeFile(
+      path.join(ctx, 'Dockerfile'),
+      `FROM ${reg.host}/app:1\n` +
+        `RUN --mount=from=${reg.host}/mountsrc:1,target=/src cat /src/data/m > /bound\n` +
+        `RUN --mount=type=cache,target=/c,from=${reg.host}/mountsrc:1,source=/data cat /c/m > /cached\n`,
+    );
+    const built = await kiln(['build', '--progress', 'plain', '-t', 'mounted', ctx], 'm');
+    assert.equal(built.code, 0, built.stderr);
+    assert.match(built.stderr, new RegExp(`resolve ${reg.host.replace(/\./g, '\\.')}/mountsrc:1@sha256:[a-f0-9]{64}`));
+    const ran = await kiln(['run', '--rm', 'mounted', 'cat', '/bound', '/cached'], 'm');
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.out, 'from-mount\nfrom-mount\n');
+  });
+
   it("expands WORKDIR $VAR from a pulled base image's Env (issue 10), with an empty store", async () => {
     const base = path.join(dir, 'ctx-gobase');
     await mkdir(base);
