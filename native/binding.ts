@@ -142,6 +142,16 @@ export interface CopyPlan {
   replace: boolean;
 }
 
+/** A blob written in pieces on a thread of its own, which hashes it and syncs it (blob_ingest.rs). */
+export interface BlobIngest {
+  /** Queues a copy of the chunk (blocking while the disk is far behind); false once writing failed. */
+  write(chunk: Buffer): boolean;
+  /** Back to zero bytes: the source starts over. */
+  reset(): void;
+  /** Ends the input: every byte written and fsynced; rejects with the writing error if one came. Once. */
+  finish(): Promise<FileDigest>;
+}
+
 /** Called with bytes done so far, at most every 64 KiB / 10 ms, and once with the total. */
 export type ProgressCallback = (bytes: number) => void;
 
@@ -149,6 +159,8 @@ export interface NativeAddon {
   /** flock(LOCK_EX | LOCK_NB) on an open descriptor: true when taken, false when held elsewhere. */
   tryLockFile(fd: number): boolean;
   sha256File(path: string): Promise<FileDigest>;
+  /** Creates `path` (it must not exist) for a blob arriving in pieces. */
+  BlobIngest: { create(path: string): BlobIngest };
   /** `sha256:` digests of many files, in order, hashed on all cores. */
   sha256Files(paths: string[]): Promise<string[]>;
   /** Every entry below root as columns; use scanTree() from scan-tree.ts for entries. */
