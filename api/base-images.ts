@@ -27,7 +27,7 @@ export interface BaseImages {
 }
 
 /** The store lacks the image (or the platform, or some of its blobs): a pull can fix that. */
-function isMissing(err: unknown): boolean {
+export function isMissing(err: unknown): boolean {
   return err instanceof ImageNotFoundError || err instanceof PlatformNotFoundError || err instanceof BlobNotFoundError;
 }
 

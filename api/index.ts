@@ -17,4 +17,5 @@ export * from './archives.js';
 export * from './vocabulary.js';
 export * from './containers.js';
 export * from './container-run.js';
+export { ensureRunImage, parsePullPolicy, PULL_POLICIES, type PullPolicy, type RunImageOptions } from './run-image.js';
 export { verifyStore, type VerifyResult, type StoreProblem, type ProblemArea } from './store-verify.js';

@@ -8,6 +8,7 @@ import type { BlobSink } from '../registry/blob-fetch.js';
 import type { RegistryClient } from '../registry/client.js';
 import type { Registries } from '../registry/registries.js';
 import { fetchBlobs } from '../registry/blob-fetch.js';
+import { registrySettings } from '../registry/config-file.js';
 import { fetchManifest, isIndexType, pickPlatform, type FetchedManifest } from '../registry/manifest-resolve.js';
 import type { ContentStore } from '../snapshotter/content.js';
 import type { Store } from '../snapshotter/store.js';
@@ -38,7 +39,7 @@ export async function pull(store: Store, input: string, opts: PullOptions = {}):
   // Blobs are written before any record names them: the lease keeps prune off them meanwhile.
   const lease = await store.leases.create({ owned: true });
   try {
-    const { client, top } = await firstAnswering(registries, mirrorsFor(ref.domain, opts.env ?? process.env), ref.domain, repo, ref.digest ?? ref.tag!, name);
+    const { client, top } = await firstAnswering(registries, registrySettings(opts.env ?? process.env).mirrors.get(ref.domain) ?? [], ref.domain, repo, ref.digest ?? ref.tag!, name);
     emit({ type: 'resolve', ref: name, digest: top.digest, time: Date.now() });
     const manifests: FetchedManifest[] = [];
     if (isIndexType(top.mediaType)) {
@@ -67,15 +68,6 @@ export async function pull(store: Store, input: string, opts: PullOptions = {}):
     await store.leases.delete(lease).catch(() => undefined);
     await done();
   }
-}
-
-/**
- * KILN_REGISTRY_MIRRORS (comma-separated `host[:port]` or URLs) for Docker Hub, tried in order
- * before it, as dockerd's registry-mirrors; other registries have none.
- */
-export function mirrorsFor(domain: string, env: NodeJS.ProcessEnv): string[] {
-  if (domain !== 'docker.io') return [];
-  return (env.KILN_REGISTRY_MIRRORS ?? '').split(',').map((m) => m.trim().replace(/^https?:\/\//, '').replace(/\/+$/, '')).filter((m) => m !== '');
 }
 
 /** The manifest from the first mirror that has it, else from the origin (whose error is the one thrown). */

@@ -4,7 +4,7 @@ import { Registries } from '../registry/registries.js';
 
 export interface RegistryAccess {
   env?: NodeJS.ProcessEnv;
-  /** --insecure-registry hosts (KILN_INSECURE_REGISTRIES adds to them). */
+  /** --insecure-registry hosts (the registry settings, registry/config-file.ts, add to them). */
   insecureRegistries?: readonly string[];
   /** Clients to share with other pulls and pushes of the same operation (closed by its owner). */
   registries?: Registries;

@@ -7,7 +7,8 @@ export const registryFlagOptions = {
 } as const satisfies ParseArgsConfig['options'];
 
 export const registryUsage = `      --insecure-registry HOST
-                        allow plain HTTP to HOST (repeatable; also $KILN_INSECURE_REGISTRIES)`;
+                        allow plain HTTP to HOST (repeatable; also the config file's
+                        insecure-registries, $KILN_INSECURE_REGISTRIES)`;
 
 export function insecureOption(values: { 'insecure-registry'?: string[] }): { insecureRegistries?: string[] } {
   return values['insecure-registry'] ? { insecureRegistries: values['insecure-registry'] } : {};

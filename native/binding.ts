@@ -6,7 +6,7 @@ import path from 'node:path';
 import { PACKAGE_DIR } from './package-dir.js';
 import type * as NativeAddon from './kiln-native.js';
 
-export type { CopyPlanOp, LayerEntry, LayerInfo, RawTreeScan } from './kiln-native.js';
+export type { BlobIngest, CopyPlanOp, FileDigest, LayerEntry, LayerInfo, RawTreeScan } from './kiln-native.js';
 
 const load = createRequire(import.meta.url);
 export const native: typeof NativeAddon = load(path.join(PACKAGE_DIR, 'native', 'kiln-native.node')) as typeof NativeAddon;

@@ -12,11 +12,11 @@ import { header } from './transport.js';
 /** Where one blob's bytes go; nothing becomes visible before commit(). */
 export interface BlobWriter {
   write(chunk: Buffer): Promise<void>;
-  /** sha256 of what was written, `sha256:…`; asked once, after the last write. */
-  digest(): string;
+  /** Ends the writing, durably; resolves to the sha256 of what was written, `sha256:…`. */
+  finish(): Promise<string>;
   /** Drops what was written: the registry restarted the blob from its first byte. */
   reset(): Promise<void>;
-  /** Makes the blob visible; called only once its size and digest were checked. */
+  /** Makes the blob visible; called only after finish(), once its size and digest were checked. */
   commit(): Promise<void>;
   abort(): Promise<void>;
 }
@@ -89,7 +89,7 @@ export async function fetchBlob(client: RegistryClient, repo: string, desc: Desc
         if (attempt >= attempts) throw new BlobMismatchError(display, desc.digest, `${written} of ${desc.size} bytes`);
         continue;
       }
-      const got = writer.digest();
+      const got = await writer.finish();
       if (got !== desc.digest) throw new BlobMismatchError(display, desc.digest, got);
       await writer.commit();
       return 'fetched';

@@ -4,14 +4,15 @@
 import { Authenticator } from './auth.js';
 import { findCredentials, type Credentials } from './credentials.js';
 import { RegistryHttpError, RegistryTlsError, RegistryUnauthorizedError, RegistryUnreachableError } from './errors.js';
-import { allowsPlainHttp, insecureFromEnv } from './insecure.js';
+import { registrySettings } from './config-file.js';
+import { allowsPlainHttp } from './insecure.js';
 import { DEFAULT_RETRY, isConnectionDrop, isTransientStatus, parseRetryAfter, retrying, TransientStatus, type RetryPolicy } from './retry.js';
 import { certsDirFor, certsRoot, tlsOptionsFor } from './tls.js';
 import { header, Transport, type HttpRequest, type HttpResponse, type RequestBody } from './transport.js';
 
 export interface ClientOptions {
   env?: NodeJS.ProcessEnv;
-  /** Hosts (or CIDRs) allowed plain HTTP besides loopback; KILN_INSECURE_REGISTRIES adds to them. */
+  /** Hosts (or CIDRs) allowed plain HTTP besides loopback; the registry settings' add to them. */
   insecureRegistries?: readonly string[];
   /** The certs.d root (default $KILN_CERTS_D or /etc/docker/certs.d). */
   certsDir?: string;
@@ -57,7 +58,7 @@ export class RegistryClient {
   constructor(readonly host: string, opts: ClientOptions = {}) {
     const env = opts.env ?? process.env;
     this.certsRoot = certsRoot(env, opts.certsDir);
-    this.insecure = [...(opts.insecureRegistries ?? []), ...insecureFromEnv(env)];
+    this.insecure = [...(opts.insecureRegistries ?? []), ...registrySettings(env).insecure];
     this.retry = { ...DEFAULT_RETRY, ...opts.retry };
     this.transport = new Transport({
       ...(opts.connections !== undefined ? { connections: opts.connections } : {}),

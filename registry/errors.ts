@@ -105,3 +105,13 @@ export class DockerConfigError extends RegistryError {
     this.name = 'DockerConfigError';
   }
 }
+
+/** kiln's config file (registry mirrors, insecure registries) cannot be read as kiln reads it. */
+export class KilnConfigError extends RegistryError {
+  readonly code = 'KILN_CONFIG';
+  /** `file` is the config file, or the environment variable the setting came from. */
+  constructor(readonly file: string, reason: string) {
+    super(`${file}: ${reason}; ${file.startsWith('KILN_') ? 'fix the variable' : 'fix the file (or point KILN_CONFIG at another)'}`);
+    this.name = 'KilnConfigError';
+  }
+}

@@ -1,5 +1,6 @@
 // Which registries may be spoken to over plain HTTP: loopback ones (as dockerd allows 127.0.0.0/8)
-// and those named by --insecure-registry or KILN_INSECURE_REGISTRIES. Every other one is HTTPS only.
+// and those named by --insecure-registry or the registry settings (config-file.ts). Every other one
+// is HTTPS only.
 import { isIP } from 'node:net';
 
 /** `host[:port]` without the port, brackets of an IPv6 literal removed. */
@@ -12,11 +13,6 @@ export function hostName(host: string): string {
 function isLoopback(name: string): boolean {
   if (name === 'localhost' || name === '::1') return true;
   return isIP(name) === 4 && name.startsWith('127.');
-}
-
-/** The comma-separated KILN_INSECURE_REGISTRIES list, trimmed. */
-export function insecureFromEnv(env: NodeJS.ProcessEnv): string[] {
-  return (env.KILN_INSECURE_REGISTRIES ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
 /**

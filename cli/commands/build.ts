@@ -56,7 +56,7 @@ ${rootUsage}
 ${snapshotterUsage}
 
 Base images come from the local store when it has them and are pulled otherwise (credentials
-from ~/.docker/config.json; plain HTTP only for loopback and KILN_INSECURE_REGISTRIES hosts);
+from ~/.docker/config.json; mirrors and plain-HTTP hosts from kiln's config file, see README);
 SOURCE_DATE_EPOCH, when set, is the image's creation time and clamps file times in its layers.`;
 
 function parseLabels(specs: string[]): Record<string, string> {

@@ -6,6 +6,7 @@ import { UsageError } from '../errors.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 import { insecureOption, registryFlagOptions, registryUsage } from '../registry-flags.js';
 import { parsePlatform, pull } from '../../api/index.js';
+import { pullLines } from '../pull-lines.js';
 
 const usage = `Usage: kiln pull [OPTIONS] NAME[:TAG|@DIGEST]
 
@@ -28,16 +29,13 @@ export const pullCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(`pull takes one image, got ${positionals.length}`, usage);
     if (values['all-platforms'] && values.platform !== undefined) throw new UsageError('--all-platforms and --platform disagree; give one of them', usage);
     const store = await openStore(values, io);
-    const result = await pull(store, positionals[0]!, {
+    await pull(store, positionals[0]!, {
       env: io.env,
       ...insecureOption(values),
       ...(values.platform !== undefined ? { platform: parsePlatform(values.platform) } : {}),
       allPlatforms: values['all-platforms'] ?? false,
-      onEvent: (e) => {
-        if (e.type === 'blob') io.stdout.write(`${e.digest}: ${e.status}\n`);
-      },
+      onEvent: pullLines((line) => io.stdout.write(line)),
     });
-    io.stdout.write(`Digest: ${result.target.digest}\n${result.name}\n`);
     return 0;
   },
 };

@@ -8,6 +8,8 @@ import { envEntry, parseBytes, parseEnvFile, parseNumber, parseSecurityOpts, par
 import { callerTerminal, enterRawMode } from '../terminal.js';
 import { VALID_NAME } from '../../api/containers.js';
 import { runContainer, type ContainerLimits, type RunOptions } from '../../api/container-run.js';
+import { ensureRunImage, parsePullPolicy } from '../../api/run-image.js';
+import { pullLines } from '../pull-lines.js';
 
 const usage = `Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]
 
@@ -28,6 +30,8 @@ Options:
       --name N           Name the container
       --network N        host (default) or none
       --pids-limit N     Limit the number of processes (-1 for unlimited)
+      --pull P           Pull the image before running: missing (default; when the store
+                         lacks it), always, never
       --rm               Remove the container when it exits
       --runtime R        kiln (default, kiln's own helper) or runc
       --security-opt O   no-new-privileges[=true|false] (default false); seccomp=unconfined
@@ -58,6 +62,7 @@ const options = {
   name: { type: 'string' },
   network: { type: 'string' },
   'pids-limit': { type: 'string' },
+  pull: { type: 'string' },
   rm: { type: 'boolean' },
   runtime: { type: 'string' },
   'security-opt': { type: 'string', multiple: true },
@@ -114,7 +119,15 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const runtime = v.runtime ?? 'kiln';
   if (runtime !== 'kiln' && runtime !== 'runc') throw new InvalidRunFlagError('--runtime', runtime, 'use kiln or runc');
 
+  const pullPolicy = parsePullPolicy(v.pull ?? 'missing');
+
   const store = await openStore(v, io);
+  await ensureRunImage(store, image, {
+    pull: pullPolicy,
+    env: io.env,
+    onMissing: (ref) => io.stderr.write(`Unable to find image '${ref}' locally\n`),
+    onEvent: pullLines((line) => io.stderr.write(line)),
+  });
   const snapshotter = await openSnapshots(v, io, store);
   const spec: RunOptions = {
     image,

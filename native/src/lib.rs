@@ -3,6 +3,7 @@
 //! thread pool, never on the event loop.
 #![deny(missing_docs)]
 
+mod blob_ingest;
 mod clone_tree;
 mod confine;
 mod error;
@@ -15,6 +16,7 @@ mod mount;
 mod parallel;
 mod tree_scan;
 
+pub use blob_ingest::BlobIngest;
 pub use clone_tree::{clone_tree, clone_tree_js, CloneStats};
 pub use confine::{resolve_in_layers_js, resolve_in_root_js};
 pub use copy_plan::{apply_copy_plan, apply_copy_plan_js, CopyPlan, CopyPlanOp};

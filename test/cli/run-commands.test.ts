@@ -201,7 +201,7 @@ test('--runtime=runc runs the same container through runc', { skip: skip || (!ha
 
 test('bad input: one line each, status 125, nothing left behind', { skip }, async () => {
   const cases: [string[], RegExp][] = [
-    [['run', '--rm', 'nosuchimage'], /^error: image "nosuchimage" not found/],
+    [['run', '--rm', '--pull=never', 'nosuchimage'], /^error: image "nosuchimage" not found/],
     [['run', '--rm', '-v', 'nope', 'busybox', 'true'], /^error: -v "nope": expected SRC:DST/],
     [['run', '--rm', '--memory', '1000000000000t', 'busybox', 'true'], /^error: cgroup limits: .*EINVAL/],
     [['run', '-d', '--memory', '1000000000000t', 'busybox', 'true'], /^error: cgroup limits: .*EINVAL/],

@@ -18,8 +18,8 @@ test('the committed typings are what the last native build generated', () => {
   assert.equal(status, '', `native/kiln-native.d.ts differs from the commit: run npm run build:native and commit it\n${status}`);
 });
 
-test('every function the typings declare is in the loaded addon, and nothing else is', () => {
-  const declared = [...readFileSync(declarations, 'utf8').matchAll(/^export declare function (\w+)\(/gm)].map((m) => m[1]).sort();
+test('every function and class the typings declare is in the loaded addon, and nothing else is', () => {
+  const declared = [...readFileSync(declarations, 'utf8').matchAll(/^export declare (?:function|class) (\w+)\b/gm)].map((m) => m[1]).sort();
   const exported = Object.keys(native).filter((k) => typeof (native as unknown as Record<string, unknown>)[k] === 'function').sort();
   assert.ok(declared.length > 10, `too few declarations parsed: ${declared.join(', ')}`);
   assert.deepEqual(declared, exported);

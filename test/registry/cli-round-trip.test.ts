@@ -81,6 +81,44 @@ describe('kiln and a registry, end to end', () => {
     assert.equal((await kiln(['run', '--rm', `${reg.host}/app:1`, 'cat', '/hi'], 'b')).out, 'hello-registry\n');
   });
 
+  it('kiln run pulls an image the store lacks, as docker run does; --pull=always follows a moved tag, never pulls nothing', async () => {
+    const ctx = path.join(dir, 'ctx-runpull');
+    await mkdir(ctx);
+    const pushVersion = async (v: string): Promise<void> => {
+      await writeFile(path.join(ctx, 'Dockerfile'), `FROM kiln.local/busybox\nRUN echo ${v} > /v\n`);
+      const built = await kiln(['build', '--push', '-t', `${reg.host}/runpull:1`, ctx], 'a');
+      assert.equal(built.code, 0, built.stderr);
+    };
+    await pushVersion('one');
+    const ref = `${reg.host}/runpull:1`;
+
+    const never = await kiln(['run', '--rm', '--pull=never', ref, 'cat', '/v'], 'r');
+    assert.equal(never.code, 125);
+    assert.match(never.stderr, /not found in the store/);
+    assert.doesNotMatch(never.stderr, /Unable to find/);
+    assert.equal((await kiln(['images', '-q'], 'r')).out, '');
+
+    const first = await kiln(['run', '--rm', ref, 'cat', '/v'], 'r');
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.out, 'one\n', 'the container\'s stdout holds only its own output');
+    assert.match(first.stderr, new RegExp(`^Unable to find image '${ref}' locally\n`));
+    assert.equal(first.stderr.split('\n').filter((l) => l.endsWith(': fetched')).length, 3, first.stderr);
+    assert.match(first.stderr, new RegExp(`Digest: sha256:[a-f0-9]{64}\n${ref}\n`));
+
+    await pushVersion('two');
+    const missing = await kiln(['run', '--rm', ref, 'cat', '/v'], 'r');
+    assert.equal(missing.out, 'one\n', 'the store has it: no pull');
+    assert.equal(missing.stderr, '');
+    const always = await kiln(['run', '--rm', '--pull', 'always', ref, 'cat', '/v'], 'r');
+    assert.equal(always.code, 0, always.stderr);
+    assert.equal(always.out, 'two\n');
+    assert.doesNotMatch(always.stderr, /Unable to find/);
+
+    const bad = await kiln(['run', '--pull=sometimes', ref, 'true'], 'r');
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /^error: --pull=sometimes: use always, missing, never\n$/);
+  });
+
   it('builds FROM a registry image with an empty store, printing the resolved digest', async () => {
     const ctx = path.join(dir, 'ctx-from');
     await mkdir(ctx);
@@ -97,6 +135,27 @@ describe('kiln and a registry, end to end', () => {
     const statuses = pushed.out.trim().split('\n').slice(0, -1).map((l) => l.split(': ')[1]);
     assert.equal(statuses.filter((s) => s === 'mounted').length, 2, pushed.out);
     assert.equal(statuses.filter((s) => s === 'pushed').length, 3, pushed.out); // the config, the COPY and the RUN layers
+  });
+
+  it('RUN --mount=from= and a cache mount from= an image only the registry has, with an empty store', async () => {
+    const src = path.join(dir, 'ctx-mountsrc');
+    await mkdir(src);
+    await writeFile(path.join(src, 'Dockerfile'), 'FROM kiln.local/busybox\nRUN mkdir /data && echo from-mount > /data/m\n');
+    assert.equal((await kiln(['build', '--push', '-t', `${reg.host}/mountsrc:1`, src], 'a')).code, 0);
+    const ctx = path.join(dir, 'ctx-mount');
+    await mkdir(ctx);
+    await writeFile(
+      path.join(ctx, 'Dockerfile'),
+      `FROM ${reg.host}/app:1\n` +
+        `RUN --mount=from=${reg.host}/mountsrc:1,target=/src cat /src/data/m > /bound\n` +
+        `RUN --mount=type=cache,target=/c,from=${reg.host}/mountsrc:1,source=/data cat /c/m > /cached\n`,
+    );
+    const built = await kiln(['build', '--progress', 'plain', '-t', 'mounted', ctx], 'm');
+    assert.equal(built.code, 0, built.stderr);
+    assert.match(built.stderr, new RegExp(`resolve ${reg.host.replace(/\./g, '\\.')}/mountsrc:1@sha256:[a-f0-9]{64}`));
+    const ran = await kiln(['run', '--rm', 'mounted', 'cat', '/bound', '/cached'], 'm');
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.out, 'from-mount\nfrom-mount\n');
   });
 
   it("expands WORKDIR $VAR from a pulled base image's Env (issue 10), with an empty store", async () => {
