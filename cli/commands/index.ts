@@ -36,5 +36,6 @@ export const commands: CommandEntry[] = [
   { name: 'stop', summary: 'Stop one or more running containers', load: async () => (await import('./stop.js')).stop },
   { name: 'kill', summary: 'Kill one or more running containers', load: async () => (await import('./kill.js')).kill },
   { name: 'rm', summary: 'Remove one or more containers', load: async () => (await import('./rm.js')).rm },
+  { name: 'setup binfmt', summary: 'Register QEMU emulators for other architectures', load: async () => (await import('./setup-binfmt.js')).setupBinfmtCommand },
   { name: 'commit', summary: "Create a new image from a container's changes", load: async () => (await import('./commit.js')).commit },
 ];

@@ -7,6 +7,7 @@ import { openSnapshots, openStore, rootUsage, snapshotterUsage } from '../store-
 import { envEntry, parseBytes, parseEnvFile, parseNumber, parseSecurityOpts, parseTmpfs, parseVolume } from '../run-flags.js';
 import { callerTerminal, enterRawMode } from '../terminal.js';
 import { VALID_NAME } from '../../api/containers.js';
+import { parsePlatform } from '../../api/vocabulary.js';
 import { runContainer, type ContainerLimits, type RunOptions } from '../../api/container-run.js';
 
 const usage = `Usage: kiln run [OPTIONS] IMAGE [COMMAND] [ARG...]
@@ -28,6 +29,7 @@ Options:
       --name N           Name the container
       --network N        host (default) or none
       --pids-limit N     Limit the number of processes (-1 for unlimited)
+      --platform P       The image's platform (an index's entry; a foreign one runs through QEMU)
       --rm               Remove the container when it exits
       --runtime R        kiln (default, kiln's own helper) or runc
       --security-opt O   no-new-privileges[=true|false] (default false); seccomp=unconfined
@@ -58,6 +60,7 @@ const options = {
   name: { type: 'string' },
   network: { type: 'string' },
   'pids-limit': { type: 'string' },
+  platform: { type: 'string' },
   rm: { type: 'boolean' },
   runtime: { type: 'string' },
   'security-opt': { type: 'string', multiple: true },
@@ -118,6 +121,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const snapshotter = await openSnapshots(v, io, store);
   const spec: RunOptions = {
     image,
+    ...(v.platform !== undefined ? { platform: parsePlatform(v.platform) } : {}),
     ...(v.name !== undefined ? { name: v.name } : {}),
     command: { cmd, ...(v.entrypoint !== undefined ? { entrypoint: v.entrypoint } : {}) },
     env: await envFrom(v, io),
