@@ -12,12 +12,12 @@ import { startContextScan } from '../solver/executors/context-files.js';
 import { exportImage, type ExportedImage } from '../exporter/image-export.js';
 import type { Definition } from '../solver/llb/types.js';
 import { emptyConfig } from '../frontend/image-config.js';
-import { parseOutputSpecs, pushNames, storeNames, outputNames, type OutputSpec } from './output-spec.js';
+import { digestPushNames, parseOutputSpecs, pushNames, storeNames, outputNames, type OutputSpec } from './output-spec.js';
 import { buildMetadata, type BuildMetadata } from '../exporter/build-metadata.js';
 import { hostPlatform } from '../oci/platform.js';
 import { baseImages } from './base-images.js';
 import { compileBuild } from './compile.js';
-import { push } from './push.js';
+import { push, pushByDigest } from './push.js';
 import { openRegistries, type RegistryAccess } from './registry-session.js';
 import { registryProgress } from './registry-progress.js';
 
@@ -163,8 +163,10 @@ async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outpu
         emit,
       });
     }
+    const metadata = buildMetadata(image, outputNames(outputs));
     for (const name of pushNames(outputs)) await push(store, name, { ...access, onEvent: registryProgress(emit) });
-    return { image, metadata: buildMetadata(image, outputNames(outputs)) };
+    for (const repo of digestPushNames(outputs)) await pushByDigest(store, metadata['containerimage.descriptor'], repo, { ...access, onEvent: registryProgress(emit) });
+    return { image, metadata };
   } finally {
     await store.leases.delete(lease).catch(() => undefined);
   }

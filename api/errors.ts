@@ -36,3 +36,12 @@ export class OutputSpecError extends UserError {
     this.name = 'OutputSpecError';
   }
 }
+
+/** A `kiln manifest create` source or tag that cannot go into the index as given. */
+export class ManifestSourceError extends UserError {
+  readonly code = 'KILN_MANIFEST_SOURCE';
+  constructor(readonly source: string, detail: string) {
+    super(`${source}: ${detail}`);
+    this.name = 'ManifestSourceError';
+  }
+}
