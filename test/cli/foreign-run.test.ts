@@ -71,6 +71,13 @@ test('a RUN for arm64 fails before running anything until `kiln setup binfmt --i
     const uname = await kiln('run', '--rm', '--platform', 'linux/arm64', 'kiln.local/busybox-arm64', 'uname', '-m');
     assert.equal(uname.code, 0, uname.stderr);
     assert.equal(uname.stdout.toString(), 'aarch64\n');
+
+    // Only a step that will run needs the emulator: a rebuild whose RUN is cached passes without it.
+    assert.equal((await kiln('setup', 'binfmt', '--uninstall', 'arm64')).code, 0);
+    const cached = await kiln('build', '--platform', 'linux/arm64', '--progress', 'plain', '-t', 'kiln.local/arch:1', ctx);
+    assert.equal(cached.code, 0, cached.stderr);
+    assert.match(cached.stderr, /\[2\/2\] RUN echo step-ran && uname -m > \/arch\n#\d+ CACHED/);
+    assert.equal((await kiln('setup', 'binfmt', '--install', 'arm64')).code, 0);
     // The handler stays registered (see the top of this file).
   });
 });
