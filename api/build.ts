@@ -13,13 +13,13 @@ import { exportImage, type ExportedImage } from '../exporter/image-export.js';
 import { exportIndex, type ExportedIndex, type PlatformImage } from '../exporter/image-index.js';
 import type { Definition } from '../solver/llb/types.js';
 import { emptyConfig } from '../frontend/image-config.js';
-import { parseOutputSpecs, pushNames, storeNames, outputNames, type OutputSpec } from './output-spec.js';
+import { digestPushNames, parseOutputSpecs, pushNames, storeNames, outputNames, type OutputSpec } from './output-spec.js';
 import { buildMetadata, type BuildMetadata } from '../exporter/build-metadata.js';
 import { formatPlatform, hostPlatform } from '../oci/platform.js';
 import { MultiPlatformError } from './errors.js';
 import { baseImages } from './base-images.js';
 import { compileBuild } from './compile.js';
-import { push } from './push.js';
+import { push, pushByDigest } from './push.js';
 import { openRegistries, type RegistryAccess } from './registry-session.js';
 import { registryProgress } from './registry-progress.js';
 
@@ -198,6 +198,7 @@ async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outpu
     }
     for (const name of pushNames(outputs)) await push(store, name, { ...access, onEvent: registryProgress(emit) });
     const metadata = buildMetadata(built, outputNames(outputs));
+    for (const repo of digestPushNames(outputs)) await pushByDigest(store, metadata['containerimage.descriptor'], repo, { ...access, onEvent: registryProgress(emit) });
     return index ? { index, metadata } : { image: images[0]!, metadata };
   } finally {
     await store.leases.delete(lease).catch(() => undefined);

@@ -45,3 +45,12 @@ export class MultiPlatformError extends UserError {
     this.name = 'MultiPlatformError';
   }
 }
+
+/** A `kiln manifest create` source or tag that cannot go into the index as given. */
+export class ManifestSourceError extends UserError {
+  readonly code = 'KILN_MANIFEST_SOURCE';
+  constructor(readonly source: string, detail: string) {
+    super(`${source}: ${detail}`);
+    this.name = 'ManifestSourceError';
+  }
+}

@@ -10,7 +10,9 @@ export { KilnError, UserError, isUserError, type KilnErrorOptions } from '../err
 export { imageIndex, listImages, tagImage, removeImage, resolveImage, shortName, type ImageSummary, type ResolvedImage } from './images.js';
 export { prune, type PruneResult } from './prune.js';
 export { pull, type PullOptions, type PullResult } from './pull.js';
-export { push, type PushOptions, type PushedImage } from './push.js';
+export { push, pushByDigest, type PushOptions, type PushedImage } from './push.js';
+export { createManifest, inspectManifest, type ManifestCreateOptions, type CreatedIndex, type InspectedManifest, type ManifestEvent } from './manifest.js';
+export { setupBinfmt, canRun, assertCanRun, type SetupBinfmtOptions, type SetupBinfmtResult, type RunSupport } from './binfmt.js';
 export { login, logout, registryHost } from './login.js';
 export type { RegistryAccess, RegistryEvent, BlobStatus } from './registry-session.js';
 export * from './archives.js';

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { OutputSpecError } from './errors.js';
 import { isUserError } from '../errors/kiln-error.js';
 import { CsvSyntaxError, splitCsvRecord } from '../frontend/csv.js';
+import { parseReference } from '../oci/reference.js';
 
 import type { OutputSpec } from '../exporter/build-output.js';
 
@@ -13,7 +14,7 @@ export type OutputType = OutputSpec['type'];
 
 /** The keys each type takes; anything else (compression=, oci-mediatypes=, …) is refused, not ignored. */
 const KEYS: Record<OutputType, readonly string[]> = {
-  image: ['type', 'name', 'push'],
+  image: ['type', 'name', 'push', 'push-by-digest'],
   oci: ['type', 'dest', 'name'],
   docker: ['type', 'dest', 'name'],
   local: ['type', 'dest'],
@@ -87,7 +88,14 @@ export function parseOutputSpec(spec: string, ctx: OutputContext): OutputSpec {
   });
   if (type === 'image') {
     const push = attrs.get('push');
-    if (push !== undefined && parseBool(spec, 'push', push)) {
+    const pushing = push !== undefined && parseBool(spec, 'push', push);
+    const byDigest = attrs.get('push-by-digest');
+    if (byDigest !== undefined && parseBool(spec, 'push-by-digest', byDigest)) {
+      // BuildKit ignores push-by-digest without push; a build that pushes nothing is refused here.
+      if (!pushing) throw new OutputSpecError(spec, 'push-by-digest=true pushes only with push=true; add push=true or use type=registry');
+      return { type, names: repositories(spec, nameAttr ?? ctx.tags.join(',')), push: true, pushByDigest: true };
+    }
+    if (pushing) {
       if (names.length === 0) throw new OutputSpecError(spec, 'push=true needs a name to push to; add name=REGISTRY/REPO:TAG or -t');
       return { type, names, push: true };
     }
@@ -105,6 +113,23 @@ export function parseOutputSpec(spec: string, ctx: OutputContext): OutputSpec {
   }
   if (type === 'tar') return { type, dest: at(dest) };
   return { type, dest: at(dest), names };
+}
+
+/** push-by-digest's names: repositories without a tag, normalised (`localhost:5000/app`, `docker.io/library/app`). */
+function repositories(spec: string, list: string): string[] {
+  const names = list.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  if (names.length === 0) throw new OutputSpecError(spec, 'push-by-digest=true needs a repository to push to; add name=REGISTRY/REPO');
+  return names.map((n) => {
+    // As BuildKit: a tag would name the manifest, which pushing by digest leaves untagged.
+    if (n.includes('@') || n.slice(n.lastIndexOf('/') + 1).includes(':')) throw new OutputSpecError(spec, `cannot push the tagged name ${n} by digest; give the repository alone (name=REGISTRY/REPO)`);
+    try {
+      const r = parseReference(n);
+      return `${r.domain}/${r.path}`;
+    } catch (err) {
+      if (!isUserError(err)) throw err;
+      throw new OutputSpecError(spec, err.message);
+    }
+  });
 }
 
 /**
@@ -128,14 +153,19 @@ export function parseOutputSpecs(specs: readonly string[], ctx: OutputContext): 
   return outputs;
 }
 
-/** The names the build pushes (its image outputs' with push=true). */
+/** The names the build pushes under their tags (its image outputs' with push=true). */
 export function pushNames(outputs: readonly OutputSpec[]): string[] {
-  return [...new Set(outputs.flatMap((o) => (o.type === 'image' && o.push ? o.names : [])))];
+  return [...new Set(outputs.flatMap((o) => (o.type === 'image' && o.push && !o.pushByDigest ? o.names : [])))];
 }
 
-/** The names the build records in the local store (its image outputs'). */
+/** The repositories the build pushes its manifest to by digest (push-by-digest=true). */
+export function digestPushNames(outputs: readonly OutputSpec[]): string[] {
+  return [...new Set(outputs.flatMap((o) => (o.type === 'image' && o.pushByDigest ? o.names : [])))];
+}
+
+/** The names the build records in the local store (its image outputs', but repositories pushed by digest). */
 export function storeNames(outputs: readonly OutputSpec[]): string[] {
-  return [...new Set(outputs.flatMap((o) => (o.type === 'image' ? o.names : [])))];
+  return [...new Set(outputs.flatMap((o) => (o.type === 'image' && !o.pushByDigest ? o.names : [])))];
 }
 
 /** Every name the build's image goes by, in the store or in an archive (metadata's image.name). */

@@ -5,8 +5,9 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { Descriptor, Index, Manifest } from '../oci/image-spec.js';
 import { MediaType } from '../oci/image-spec.js';
-import { formatReference, parseReference, InvalidReferenceError } from '../oci/reference.js';
+import { formatReference, parseReference, InvalidReferenceError, type ImageRef } from '../oci/reference.js';
 import { isIndexType } from '../registry/manifest-resolve.js';
+import type { RegistryClient } from '../registry/client.js';
 import { pushImage, type PushBlob, type PushManifest } from '../registry/push.js';
 import { ImageNotFoundError } from '../snapshotter/errors.js';
 import { normalizeName } from '../snapshotter/image-read.js';
@@ -48,16 +49,8 @@ export async function push(store: Store, name: string, opts: PushOptions = {}): 
     const mounts = await mountSources(store, records, ref.domain);
     const out: PushedImage[] = [];
     for (const rec of chosen) {
-      await store.leases.add(lease, { kind: 'blob', key: rec.target.digest });
-      const image = await collect(store, rec, mounts, ref.path);
       const tag = parseReference(rec.name).tag!;
-      const full = formatReference({ domain: ref.domain, path: ref.path, tag });
-      const emit = opts.onEvent ?? (() => undefined);
-      const digest = await pushImage(client, ref.path, { ...image, tag }, full, {
-        onBlob: (d, status) => emit({ type: 'blob', ref: full, digest: d.digest, size: d.size, status, time: Date.now() }),
-      });
-      emit({ type: 'pushed', ref: full, digest, time: Date.now() });
-      out.push({ name: full, digest });
+      out.push(await pushTarget(store, lease, { client, mounts, ref: { domain: ref.domain, path: ref.path, tag }, name: rec.name, target: rec.target }, opts));
     }
     return out;
   } finally {
@@ -66,13 +59,54 @@ export async function push(store: Store, name: string, opts: PushOptions = {}): 
   }
 }
 
+/**
+ * Pushes the image `target` names (a manifest or an index in the store) to `repository`
+ * (REGISTRY/REPO, no tag) without a tag, as BuildKit's push-by-digest: the registry holds it by
+ * digest alone, for `kiln manifest create` to gather into an index later.
+ */
+export async function pushByDigest(store: Store, target: Descriptor, repository: string, opts: PushOptions = {}): Promise<PushedImage> {
+  const ref = parseReference(repository);
+  const { registries, done } = openRegistries(opts);
+  const lease = await store.leases.create({ owned: true });
+  try {
+    const client = registries.client(ref.domain);
+    const mounts = await mountSources(store, await store.images.list(), ref.domain);
+    return await pushTarget(store, lease, { client, mounts, ref: { domain: ref.domain, path: ref.path, digest: target.digest }, name: repository, target }, opts);
+  } finally {
+    await store.leases.delete(lease).catch(() => undefined);
+    await done();
+  }
+}
+
+interface PushTarget {
+  client: RegistryClient;
+  mounts: Map<string, string[]>;
+  /** Where it goes: with a tag, under it; else by digest alone. */
+  ref: ImageRef;
+  /** The store's name for it, for errors. */
+  name: string;
+  target: Descriptor;
+}
+
+async function pushTarget(store: Store, lease: string, t: PushTarget, opts: PushOptions): Promise<PushedImage> {
+  await store.leases.add(lease, { kind: 'blob', key: t.target.digest });
+  const image = await collect(store, t.name, t.target, t.mounts, t.ref.path);
+  const full = formatReference(t.ref);
+  const emit = opts.onEvent ?? (() => undefined);
+  const digest = await pushImage(t.client, t.ref.path, { ...image, ...(t.ref.tag !== undefined ? { tag: t.ref.tag } : {}) }, full, {
+    onBlob: (d, status) => emit({ type: 'blob', ref: full, digest: d.digest, size: d.size, status, time: Date.now() }),
+  });
+  emit({ type: 'pushed', ref: full, digest, time: Date.now() });
+  return { name: full, digest };
+}
+
 function repositoryOf(name: string): string {
   const r = parseReference(name);
   return `${r.domain}/${r.path}`;
 }
 
 /** The manifests and blobs of a record: an index's platform manifests first, all present in the store. */
-async function collect(store: Store, rec: ImageRecord, mounts: Map<string, string[]>, repo: string): Promise<{ blobs: PushBlob[]; manifests: PushManifest[] }> {
+async function collect(store: Store, name: string, target: Descriptor, mounts: Map<string, string[]>, repo: string): Promise<{ blobs: PushBlob[]; manifests: PushManifest[] }> {
   const manifests: PushManifest[] = [];
   const blobs: PushBlob[] = [];
   const addManifest = async (desc: Descriptor): Promise<void> => {
@@ -81,7 +115,7 @@ async function collect(store: Store, rec: ImageRecord, mounts: Map<string, strin
     if (isIndexType(desc.mediaType) || Array.isArray(doc.manifests)) {
       for (const child of doc.manifests ?? []) {
         if (!(await store.content.has(child.digest))) {
-          throw new PartialImageError(rec.name, child.digest);
+          throw new PartialImageError(name, child.digest);
         }
         await addManifest(child);
       }
@@ -92,7 +126,7 @@ async function collect(store: Store, rec: ImageRecord, mounts: Map<string, strin
     }
     manifests.push({ digest: desc.digest, mediaType: desc.mediaType || doc.mediaType || MediaType.ociManifest, bytes });
   };
-  await addManifest(rec.target);
+  await addManifest(target);
   return { blobs, manifests };
 }
 

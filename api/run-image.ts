@@ -1,6 +1,7 @@
 // The image `kiln run` starts from, as `docker run --pull` finds it: `missing` (the default) pulls
 // it when the store lacks it, `always` pulls it first (a moved tag is followed), `never` uses the
 // store's or fails.
+import type { Platform } from '../oci/image-spec.js';
 import { familiarName, parseReference } from '../oci/reference.js';
 import { resolveImage } from '../snapshotter/image-read.js';
 import type { Store } from '../snapshotter/store.js';
@@ -22,6 +23,8 @@ export interface RunImageOptions extends RegistryAccess {
   /** Before a pull the store's lack of the image made necessary, with the name as Docker shows it (`busybox:latest`). */
   onMissing?: (name: string) => void;
   onEvent?: (e: RegistryEvent) => void;
+  /** The platform to pull when the image is pulled (default: this machine's). */
+  platform?: Platform;
 }
 
 /** Makes sure the store has `ref` for a run; the store's own error is thrown for `never`. */

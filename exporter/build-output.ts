@@ -14,8 +14,12 @@ import type { SavedImage } from './saved-image.js';
 
 /** Image names are full references (`docker.io/library/app:latest`) once resolved against -t. */
 export type OutputSpec =
-  /** `push`: the names are pushed to their registries too (push=true, or type=registry). */
-  | { type: 'image'; names: string[]; push?: true }
+  /**
+   * `push`: the names are pushed to their registries too (push=true, or type=registry).
+   * `pushByDigest` (push-by-digest=true): the names are repositories (no tag) the manifest is
+   * pushed to by digest alone, and the store records none of them.
+   */
+  | { type: 'image'; names: string[]; push?: true; pushByDigest?: true }
   | { type: 'oci' | 'docker'; dest: string; names: string[] }
   | { type: 'local'; dest: string }
   | { type: 'tar'; dest: string }

@@ -115,3 +115,12 @@ export class KilnConfigError extends RegistryError {
     this.name = 'KilnConfigError';
   }
 }
+
+/** The registry would not mount a blob from another of its repositories (it offered an upload instead). */
+export class BlobMountRefusedError extends RegistryError {
+  readonly code = 'KILN_REGISTRY_MOUNT_REFUSED';
+  constructor(readonly host: string, readonly from: string, readonly repo: string, readonly digest: string) {
+    super(`${host}: the registry would not mount blob ${digest} from ${from} into ${repo}; push the images to ${repo} itself, or use sources in it`);
+    this.name = 'BlobMountRefusedError';
+  }
+}

@@ -12,9 +12,13 @@ import { containerArgs, mergeEnv, type CommandOverrides } from './command-line.j
 import { ContainerStore, type ContainerConfig, type ContainerRecord, type ContainerRuntime } from './containers.js';
 import { validateSpec, type ContainerLimits, type ContainerMount, type ContainerSpec } from './spec.js';
 import { asDiskFull } from '../snapshotter/disk-full.js';
+import type { Platform } from '../oci/image-spec.js';
+import { assertCanRun } from './binfmt.js';
 
 export interface CreateOptions {
   image: string;
+  /** `--platform`: the image (an index's entry) for it; else the host's, or a single-platform image's own. */
+  platform?: Platform;
   name?: string;
   command: CommandOverrides;
   /** `--env-file` then `-e` entries, applied over the image's Env. */
@@ -45,7 +49,10 @@ export function rootfsDir(containers: ContainerStore, id: string): string {
 }
 
 export async function createContainer(store: Store, snapshotter: Snapshotter, opts: CreateOptions): Promise<ContainerRecord> {
-  const image = await resolveImage(store, opts.image);
+  const image = await resolveImage(store, opts.image, opts.platform);
+  // A foreign image runs through QEMU; without a handler say so before anything is made.
+  const { os, architecture, variant } = image.config;
+  if (os && architecture) await assertCanRun([{ os, architecture, ...(variant ? { variant } : {}) }]);
   const ic = image.config.config ?? {};
   const user = opts.user ?? (ic.User || undefined);
   const spec: ContainerSpec = {

@@ -109,3 +109,34 @@ export class UnknownSignalError extends UserError {
     this.name = 'UnknownSignalError';
   }
 }
+
+/** Programs of a platform this machine cannot execute (no native support, no usable binfmt_misc handler). */
+export class EmulatorMissingError extends UserError {
+  readonly code = 'KILN_RUN_EMULATOR_MISSING';
+  constructor(readonly host: string, readonly problems: { platform: string; reason: string; fix?: string }[]) {
+    const fixes = [...new Set(problems.flatMap((p) => (p.fix ? [p.fix] : [])))];
+    super(
+      `this ${host} machine cannot run ${problems.map((p) => `${p.platform} programs (${p.reason})`).join(', ')}`,
+      fixes.length > 0 ? { hint: `register QEMU for ${fixes.length > 1 ? 'them' : 'it'} with \`kiln setup binfmt --install ${fixes.join(',')}\` (as root)` } : {},
+    );
+    this.name = 'EmulatorMissingError';
+  }
+}
+
+/** `kiln setup binfmt` could not register or remove a handler. */
+export class BinfmtSetupError extends UserError {
+  readonly code = 'KILN_BINFMT_SETUP';
+  constructor(detail: string, hint?: string, cause?: unknown) {
+    super(detail, { ...(hint !== undefined ? { hint } : {}), ...(cause !== undefined ? { cause } : {}) });
+    this.name = 'BinfmtSetupError';
+  }
+}
+
+/** The interpreters `kiln setup binfmt` registers are Debian's qemu-user-static package's. */
+export class QemuMissingError extends UserError {
+  readonly code = 'KILN_QEMU_MISSING';
+  constructor(readonly arch: string, readonly missing: string) {
+    super(`no QEMU emulator for ${arch}: ${missing} is missing`, { hint: 'install it with `apt-get install qemu-user-static`' });
+    this.name = 'QemuMissingError';
+  }
+}

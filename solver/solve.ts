@@ -13,6 +13,9 @@ import { executorFor } from './executors/index.js';
 import { LeasedSnapshotter } from '../snapshotter/leased-snapshotter.js';
 import { asDiskFull } from '../snapshotter/disk-full.js';
 import { isUserError } from '../errors/kiln-error.js';
+import { assertCanRun } from '../runner/binfmt.js';
+import type { Platform } from '../oci/image-spec.js';
+import { fromPbPlatform } from './llb/platform.js';
 
 export interface SolveOptions {
   /** How many vertices run at once (default: the machine's cores, at least 2). */
@@ -99,6 +102,7 @@ class Run {
       // Keys of every vertex first: a hit on the result needs nothing else to run.
       await Promise.all(this.vertices.map((v) => this.keyOf(v)));
       await this.lookupAll();
+      await this.checkPlatforms(wanted.flatMap((w) => (w === null ? [] : [w.vertex])));
       return await Promise.all(wanted.map(async (w) => {
         if (w === null) return { snapshot: null };
         const results = await this.resultsOf(w.vertex);
@@ -172,6 +176,24 @@ class Run {
       this.hits.set(v, hit);
       this.emit({ type: 'vertex.cached', digest: v.digest, name: v.name, inputs: inputDigests(v), time: Date.now() });
     });
+  }
+
+  /**
+   * Every RUN that will execute (not a cache hit, needed by the result) must be of a platform this
+   * machine runs, natively or through QEMU: checked before anything runs, so a missing emulator
+   * is one message with its fix, not a failure half-way through with snapshots made.
+   */
+  private async checkPlatforms(results: GraphVertex[]): Promise<void> {
+    const platforms: Platform[] = [];
+    const seen = new Set<GraphVertex>();
+    const visit = (v: GraphVertex): void => {
+      if (seen.has(v) || this.hits.has(v)) return;
+      seen.add(v);
+      if (v.op.exec) platforms.push(fromPbPlatform(v.op.platform) ?? this.env.platform);
+      for (const i of v.inputs) visit(i.vertex);
+    };
+    results.forEach(visit);
+    await assertCanRun(platforms);
   }
 
   private resultsOf(v: GraphVertex): Promise<OpResult[]> {

@@ -19,6 +19,10 @@ export const commands: CommandEntry[] = [
   { name: 'save', summary: 'Save images to a tar archive', load: async () => (await import('./save.js')).saveCommand },
   { name: 'pull', summary: 'Download an image from a registry', load: async () => (await import('./pull.js')).pullCommand },
   { name: 'push', summary: 'Upload an image to a registry', load: async () => (await import('./push.js')).pushCommand },
+  { name: 'manifest create', summary: 'Create and push an index from manifests in a registry', load: async () => (await import('./manifest.js')).manifestCreate },
+  { name: 'manifest inspect', summary: 'Show a manifest or index in a registry', load: async () => (await import('./manifest.js')).manifestInspect },
+  { name: 'imagetools create', summary: "Alias of 'manifest create' (buildx's name)", load: async () => (await import('./manifest.js')).manifestCreate },
+  { name: 'imagetools inspect', summary: "Alias of 'manifest inspect' (buildx's name)", load: async () => (await import('./manifest.js')).manifestInspect },
   { name: 'login', summary: 'Log in to a registry', load: async () => (await import('./login.js')).loginCommand },
   { name: 'logout', summary: 'Log out from a registry', load: async () => (await import('./login.js')).logoutCommand },
   { name: 'diff', summary: 'Show the file changes between two images', load: async () => (await import('./diff.js')).diffCommand },
@@ -36,5 +40,6 @@ export const commands: CommandEntry[] = [
   { name: 'stop', summary: 'Stop one or more running containers', load: async () => (await import('./stop.js')).stop },
   { name: 'kill', summary: 'Kill one or more running containers', load: async () => (await import('./kill.js')).kill },
   { name: 'rm', summary: 'Remove one or more containers', load: async () => (await import('./rm.js')).rm },
+  { name: 'setup binfmt', summary: 'Register QEMU emulators for other architectures', load: async () => (await import('./setup-binfmt.js')).setupBinfmtCommand },
   { name: 'commit', summary: "Create a new image from a container's changes", load: async () => (await import('./commit.js')).commit },
 ];

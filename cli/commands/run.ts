@@ -7,6 +7,7 @@ import { openSnapshots, openStore, rootUsage, snapshotterUsage } from '../store-
 import { envEntry, parseBytes, parseEnvFile, parseNumber, parseSecurityOpts, parseTmpfs, parseVolume } from '../run-flags.js';
 import { callerTerminal, enterRawMode } from '../terminal.js';
 import { VALID_NAME } from '../../api/containers.js';
+import { parsePlatform } from '../../api/vocabulary.js';
 import { runContainer, type ContainerLimits, type RunOptions } from '../../api/container-run.js';
 import { ensureRunImage, parsePullPolicy } from '../../api/run-image.js';
 import { pullLines } from '../pull-lines.js';
@@ -30,6 +31,7 @@ Options:
       --name N           Name the container
       --network N        host (default) or none
       --pids-limit N     Limit the number of processes (-1 for unlimited)
+      --platform P       The image's platform (an index's entry; a foreign one runs through QEMU)
       --pull P           Pull the image before running: missing (default; when the store
                          lacks it), always, never
       --rm               Remove the container when it exits
@@ -62,6 +64,7 @@ const options = {
   name: { type: 'string' },
   network: { type: 'string' },
   'pids-limit': { type: 'string' },
+  platform: { type: 'string' },
   pull: { type: 'string' },
   rm: { type: 'boolean' },
   runtime: { type: 'string' },
@@ -120,6 +123,7 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   if (runtime !== 'kiln' && runtime !== 'runc') throw new InvalidRunFlagError('--runtime', runtime, 'use kiln or runc');
 
   const pullPolicy = parsePullPolicy(v.pull ?? 'missing');
+  const platform = v.platform !== undefined ? parsePlatform(v.platform) : undefined;
 
   const store = await openStore(v, io);
   await ensureRunImage(store, image, {
@@ -127,10 +131,12 @@ async function run(argv: string[], io: CliIO): Promise<number> {
     env: io.env,
     onMissing: (ref) => io.stderr.write(`Unable to find image '${ref}' locally\n`),
     onEvent: pullLines((line) => io.stderr.write(line)),
+    ...(platform ? { platform } : {}),
   });
   const snapshotter = await openSnapshots(v, io, store);
   const spec: RunOptions = {
     image,
+    ...(platform ? { platform } : {}),
     ...(v.name !== undefined ? { name: v.name } : {}),
     command: { cmd, ...(v.entrypoint !== undefined ? { entrypoint: v.entrypoint } : {}) },
     env: await envFrom(v, io),

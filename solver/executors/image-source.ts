@@ -1,10 +1,9 @@
 // The docker-image source: a base image from the local store (which the build's ensureImage may
 // first pull it into), unpacked into its layers' snapshots.
-import type { Platform } from '../../oci/image-spec.js';
 import { ImageNotFoundError } from '../../snapshotter/errors.js';
 import { resolveImage, type ResolvedImage } from '../../snapshotter/image-read.js';
 import { unpackImage } from '../../snapshotter/unpack.js';
-import type { PbPlatform } from '../llb/types.js';
+import { fromPbPlatform } from '../llb/platform.js';
 import type { OpExecutor, SolveEnv, VertexInfo } from '../types.js';
 
 const PREFIX = 'docker-image://';
@@ -13,14 +12,9 @@ function imageRef(v: VertexInfo): string {
   return (v.op.source?.identifier ?? '').slice(PREFIX.length);
 }
 
-function platformOf(p: PbPlatform | undefined, fallback: Platform): Platform {
-  if (!p?.os || !p.architecture) return fallback;
-  return { os: p.os, architecture: p.architecture, ...(p.variant ? { variant: p.variant } : {}) };
-}
-
 async function resolve(v: VertexInfo, env: SolveEnv): Promise<ResolvedImage> {
   const ref = imageRef(v);
-  const platform = platformOf(v.op.platform, env.platform);
+  const platform = fromPbPlatform(v.op.platform) ?? env.platform;
   await env.ensureImage?.(ref, platform);
   try {
     return await resolveImage(env.store, ref, platform);

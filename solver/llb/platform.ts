@@ -10,3 +10,15 @@ export function toPbPlatform(p: Platform): PbPlatform {
   if (p['os.features']?.length) out.osFeatures = [...p['os.features']];
   return out;
 }
+
+/** The OCI platform an op names; undefined when it names none. */
+export function fromPbPlatform(p: PbPlatform | undefined): Platform | undefined {
+  if (!p?.os || !p.architecture) return undefined;
+  return {
+    os: p.os,
+    architecture: p.architecture,
+    ...(p.variant ? { variant: p.variant } : {}),
+    ...(p.osVersion ? { 'os.version': p.osVersion } : {}),
+    ...(p.osFeatures?.length ? { 'os.features': [...p.osFeatures] } : {}),
+  };
+}

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { OutputSpecError } from '../../api/errors.js';
-import { outputNames, parseOutputSpecs, pushNames, storeNames, type OutputContext } from '../../api/output-spec.js';
+import { digestPushNames, outputNames, parseOutputSpecs, pushNames, storeNames, type OutputContext } from '../../api/output-spec.js';
 import { normalizeName } from '../../snapshotter/image-read.js';
 
 const ctx: OutputContext = { tags: ['app:1', 'example.com/team/app'], cwd: '/work', normalize: normalizeName };
@@ -65,4 +65,22 @@ test('user errors name the --output value and say what to do', () => {
 test('two outputs to one place are refused, stdout and relative spellings of one file included', () => {
   fails(['-', 'type=oci,dest=-'], /stdout is also the destination of --output -/);
   fails(['type=oci,dest=a.tar', 'type=docker,dest=./a.tar'], /\/work\/a\.tar is also the destination/);
+});
+
+test('push-by-digest=true pushes repositories (no tag) by digest and names nothing in the store', () => {
+  const outs = parse('type=registry,name=reg.example:5000/app,push-by-digest=true', 'type=image,name=app:2');
+  assert.deepEqual(outs[0], { type: 'image', names: ['reg.example:5000/app'], push: true, pushByDigest: true });
+  assert.deepEqual(parse('type=image,name=busybox,push-by-digest=1,push=true')[0], { type: 'image', names: ['docker.io/library/busybox'], push: true, pushByDigest: true });
+  assert.deepEqual(pushNames(outs), []);
+  assert.deepEqual(digestPushNames(outs), ['reg.example:5000/app']);
+  assert.deepEqual(storeNames(outs), ['docker.io/library/app:2']);
+  // As BuildKit's image.name: the repository, as the metadata file reports it.
+  assert.deepEqual(outputNames(outs), ['reg.example:5000/app', 'docker.io/library/app:2']);
+  assert.deepEqual(parse('type=registry,name=r.example/app,push-by-digest=false')[0], { type: 'image', names: ['r.example/app:latest'], push: true });
+  fails(['type=registry,name=reg.example:5000/app:1,push-by-digest=true'], /cannot push the tagged name reg.example:5000\/app:1 by digest; give the repository alone/);
+  fails(['type=registry,name=app@sha256:' + 'a'.repeat(64) + ',push-by-digest=true'], /cannot push the tagged name/);
+  // With no name=, the -t names are the repositories, and tags there are refused the same way.
+  fails(['type=registry,push-by-digest=true'], /cannot push the tagged name app:1 by digest/);
+  fails(['type=image,name=r.example/app,push-by-digest=true'], /push-by-digest=true pushes only with push=true; add push=true or use type=registry/);
+  fails(['type=registry,name=r.example/app,push-by-digest=maybe'], /push-by-digest=maybe: expected true or false/);
 });
