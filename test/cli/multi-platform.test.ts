@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -150,6 +151,28 @@ describe('kiln build --platform linux/amd64,linux/arm64', { skip: arm64Missing()
     const whole = path.join(dir, 'whole.tar');
     assert.equal((await kiln(['save', '-o', whole, `${reg.host}/app:multi`], 'b')).code, 0);
     assert.deepEqual(platforms(await skopeoRaw<IndexDoc>(`oci-archive:${whole}`)), ['linux/amd64', 'linux/arm64']);
+  });
+
+  it('a RUN of the arm64 target runs under QEMU, and the pushed index runs as arm64 from an empty store', { skip: existsSync('/usr/bin/qemu-aarch64-static') ? false : 'needs qemu-user-static (.ci/setup installs it)' }, async () => {
+    // binfmt_misc is the kernel's, shared by the machine: this leaves the arm64 handler registered.
+    const setup = await runKiln(['setup', 'binfmt', '--install', 'arm64'], { env });
+    assert.equal(setup.code, 0, setup.stderr);
+    const emu = path.join(dir, 'emu-ctx');
+    await mkdir(emu);
+    await writeFile(path.join(emu, 'Dockerfile'), `${BUILD_STAGE.replaceAll('REG', reg.host)}RUN uname -m > /uname\n`);
+    const ref = `${reg.host}/app:emulated`;
+    const built = await kiln(['build', '--progress', 'rawjson', '--platform', 'linux/amd64,linux/arm64', '--push', '-t', ref, emu], 'b');
+    assert.equal(built.code, 0, built.stderr);
+    const names = stepEvents(built.stderr).filter((e) => e.type === 'vertex.start').map((e) => e.name);
+    assert.ok(names.includes('[linux/arm64 stage-1 3/3] RUN uname -m > /uname'), names.join(' | '));
+    assert.deepEqual(platforms(await skopeoRaw<IndexDoc>(`docker://${ref}`)), ['linux/amd64', 'linux/arm64']);
+
+    // Another machine: an empty store pulls the arm64 entry and runs it through QEMU.
+    const ran = await kiln(['run', '--rm', '--platform', 'linux/arm64', ref, 'sh', '-c', 'uname -m; cat /arch /uname'], 'fresh');
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.equal(ran.out, 'aarch64\narm64\naarch64\n');
+    const native = await kiln(['run', '--rm', ref, 'cat', '/arch', '/uname'], 'fresh');
+    assert.equal(native.out, 'amd64\nx86_64\n', native.stderr);
   });
 
   it('type=docker and --llb refuse a multi-platform build before running anything, type=docker naming type=oci', async () => {
