@@ -27,7 +27,7 @@ peer_reg=127.0.0.1:5000
 
 deb=$(ls /var/cache/kiln-test/busybox-static_*_arm64.deb 2>/dev/null | head -1 || true)
 if [ -z "$deb" ]; then echo "no arm64 busybox-static .deb in /var/cache/kiln-test: run .ci/setup first" >&2; exit 2; fi
-if ! grep -qls '^interpreter .*qemu-aarch64' /proc/sys/fs/binfmt_misc/* 2>/dev/null; then
+if ! grep -qls '^interpreter .*aarch64' /proc/sys/fs/binfmt_misc/* 2>/dev/null; then
   echo "no binfmt_misc handler for arm64 is registered, so no arm64 RUN can execute: run 'node bin/kiln.js setup binfmt --install linux/arm64' first" >&2
   exit 2
 fi
