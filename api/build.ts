@@ -2,7 +2,7 @@
 // outputs asked for. The whole orchestration: base images from the store or pulled, the solve
 // over its snapshots, the export, the outputs and pushes, all under one lease that ends with the process.
 import path from 'node:path';
-import type { ImageConfig, Platform } from '../oci/image-spec.js';
+import { MediaType, type ImageConfig, type Platform } from '../oci/image-spec.js';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
 import type { Store } from '../snapshotter/store.js';
 import { normalizeName } from '../snapshotter/image-read.js';
@@ -105,6 +105,24 @@ interface Prepared {
   contextScan: ReturnType<typeof startContextScan> | undefined;
 }
 
+/**
+ * The image each output writes: the built one, or for an output with compression keys the image
+ * converted to them (image outputs' names are recorded in the store at the converted manifest).
+ */
+async function convertedImages(store: Store, image: ExportedImage, outputs: readonly OutputSpec[], opts: { lease: string; emit: (e: BuildEvent) => void }): Promise<(out: OutputSpec) => ExportedImage> {
+  const converted = new Map<OutputSpec, ExportedImage>();
+  for (const out of outputs) {
+    if (!('compression' in out) || out.compression === undefined) continue;
+    const { convertImage } = await import('../exporter/layer-compression.js');
+    const img = await convertImage(store, image, out.compression, opts);
+    converted.set(out, img);
+    if (out.type !== 'image') continue;
+    const target = { mediaType: img.manifest.mediaType ?? MediaType.ociManifest, digest: img.manifestDigest, size: img.manifestSize };
+    for (const name of out.names) await store.images.put({ name, target, created: new Date().toISOString() });
+  }
+  return (out) => converted.get(out) ?? image;
+}
+
 async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outputs, platform, contextDir, contextScan }: Prepared): Promise<BuildResult> {
   const { store, snapshotter } = opts;
   const access = { ...(opts.env ? { env: opts.env } : {}), ...(opts.registries ? { registries: opts.registries } : {}) };
@@ -155,16 +173,23 @@ async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outpu
       ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
       emit,
     });
+    const imageOf = await convertedImages(store, image, outputs, { lease, emit });
     // The archive writers (tar-stream and the exporters) load only for outputs besides the store image.
-    if (outputs.some((o) => o.type !== 'image' && o.type !== 'cacheonly')) {
-      await (await import('../exporter/build-output.js')).writeBuildOutputs(store, image, outputs, {
-        stdout: opts.stdout ?? process.stdout,
-        ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
-        emit,
-      });
+    const archives = outputs.filter((o) => o.type !== 'image' && o.type !== 'cacheonly');
+    if (archives.length > 0) {
+      const { writeBuildOutputs } = await import('../exporter/build-output.js');
+      for (const out of archives) {
+        await writeBuildOutputs(store, imageOf(out), [out], {
+          stdout: opts.stdout ?? process.stdout,
+          ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+          emit,
+        });
+      }
     }
     for (const name of pushNames(outputs)) await push(store, name, { ...access, onEvent: registryProgress(emit) });
-    return { image, metadata: buildMetadata(image, outputNames(outputs)) };
+    // As buildx's: the metadata names the image the (first) output wrote.
+    const written = imageOf(outputs[0]!);
+    return { image: written, metadata: buildMetadata(written, outputNames(outputs)) };
   } finally {
     await store.leases.delete(lease).catch(() => undefined);
   }

@@ -54,6 +54,8 @@ export interface DiffLayerOptions {
   /** Written through a temp file in the same dir, then renamed. */
   output: string;
   compression: Compression;
+  /** gzip 0-9 (default 6), zstd 1-22 (default 3). */
+  level?: number;
   /** Clamp mtimes to min(mtime, this) (seconds) for reproducible layers. */
   sourceDateEpoch?: number;
 }
@@ -168,7 +170,8 @@ export interface NativeAddon {
   applyLayer(opts: ApplyLayerOptions, onProgress?: ProgressCallback): Promise<{ diffId: string; entries: number }>;
   /** A tar file (plain, or gzip/zstd) → a layer blob; progress counts bytes of the input file. */
   compressLayer(
-    opts: { input: string; output: string; compression: Compression },
+    /** level: gzip 0-9 (default 6), zstd 1-22 (default 3); out of range rejects with KILN_INVALID_ARG. */
+    opts: { input: string; output: string; compression: Compression; level?: number },
     onProgress?: ProgressCallback,
   ): Promise<LayerInfo>;
   /** Entries in tar order (the root entry is not listed). */
