@@ -55,6 +55,7 @@ export async function push(store: Store, name: string, opts: PushOptions = {}): 
       const emit = opts.onEvent ?? (() => undefined);
       const digest = await pushImage(client, ref.path, { ...image, tag }, full, {
         onBlob: (d, status) => emit({ type: 'blob', ref: full, digest: d.digest, size: d.size, status, time: Date.now() }),
+        onBytes: (d, done) => emit({ type: 'blob.bytes', ref: full, digest: d.digest, size: d.size, done, direction: 'push', time: Date.now() }),
       });
       emit({ type: 'pushed', ref: full, digest, time: Date.now() });
       out.push({ name: full, digest });

@@ -2,6 +2,7 @@
 // as `docker pull` does; one line per blob, then the digest and the name.
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { createRegistryProgress } from '../progress-registry.js';
 import { UsageError } from '../errors.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 import { insecureOption, registryFlagOptions, registryUsage } from '../registry-flags.js';
@@ -28,15 +29,14 @@ export const pullCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(`pull takes one image, got ${positionals.length}`, usage);
     if (values['all-platforms'] && values.platform !== undefined) throw new UsageError('--all-platforms and --platform disagree; give one of them', usage);
     const store = await openStore(values, io);
+    const progress = createRegistryProgress(io.stdout);
     const result = await pull(store, positionals[0]!, {
       env: io.env,
       ...insecureOption(values),
       ...(values.platform !== undefined ? { platform: parsePlatform(values.platform) } : {}),
       allPlatforms: values['all-platforms'] ?? false,
-      onEvent: (e) => {
-        if (e.type === 'blob') io.stdout.write(`${e.digest}: ${e.status}\n`);
-      },
-    });
+      onEvent: (e) => progress.event(e),
+    }).finally(() => progress.close());
     io.stdout.write(`Digest: ${result.target.digest}\n${result.name}\n`);
     return 0;
   },
