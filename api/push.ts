@@ -48,13 +48,22 @@ export async function push(store: Store, name: string, opts: PushOptions = {}): 
     const mounts = await mountSources(store, records, ref.domain);
     const out: PushedImage[] = [];
     for (const rec of chosen) {
-      await store.leases.add(lease, { kind: 'blob', key: rec.target.digest });
       const image = await collect(store, rec, mounts, ref.path);
+      // The lease is written only once a blob must be read for the registry: it holds the image
+      // against a concurrent rmi and prune, and a push whose blobs all exist reads none of them.
+      let pinned: Promise<void> | undefined;
+      const pin = (): Promise<void> =>
+        (pinned ??= (async () => {
+          await store.leases.add(lease, { kind: 'blob', key: rec.target.digest });
+          // Held from here on; what a prune took before is missing now, not halfway through an upload.
+          for (const b of image.blobs) if (!(await store.content.has(b.desc.digest))) throw new PartialImageError(rec.name, b.desc.digest);
+        })());
       const tag = parseReference(rec.name).tag!;
       const full = formatReference({ domain: ref.domain, path: ref.path, tag });
       const emit = opts.onEvent ?? (() => undefined);
       const digest = await pushImage(client, ref.path, { ...image, tag }, full, {
         onBlob: (d, status) => emit({ type: 'blob', ref: full, digest: d.digest, size: d.size, status, time: Date.now() }),
+        beforeUpload: pin,
         onBytes: (d, done) => emit({ type: 'blob.bytes', ref: full, digest: d.digest, size: d.size, done, direction: 'push', time: Date.now() }),
       });
       emit({ type: 'pushed', ref: full, digest, time: Date.now() });

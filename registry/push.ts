@@ -49,6 +49,11 @@ export interface PushOptions {
   /** Tries for one blob upload, resumptions included (default 5). */
   attempts?: number;
   onBlob?: (desc: Descriptor, outcome: PushOutcome) => void;
+  /**
+   * Runs before a blob the registry lacks is mounted or read (it may run several times): the
+   * caller pins what it will read, and an unchanged push, whose blobs all exist, pins nothing.
+   */
+  beforeUpload?: () => Promise<void>;
   /** How far into the blob the upload has read (a resumed upload goes on from where it resumed). */
   onBytes?: (desc: Descriptor, sent: number) => void;
 }
@@ -116,6 +121,7 @@ export async function pushBlob(client: RegistryClient, repo: string, blob: PushB
   const head = await client.request({ method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, scopes: [repoScope(repo, true)], ok: [200, 404], what });
   await head.body.dump();
   if (head.status === 200) return 'exists';
+  await opts.beforeUpload?.();
 
   let session: URL | undefined;
   for (const from of blob.mountFrom ?? []) {
