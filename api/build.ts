@@ -2,7 +2,7 @@
 // outputs asked for. The whole orchestration: base images from the store or pulled, the solve
 // over its snapshots, the export, the outputs and pushes, all under one lease that ends with the process.
 import path from 'node:path';
-import type { ImageConfig, Platform } from '../oci/image-spec.js';
+import { MediaType, type ImageConfig, type Platform } from '../oci/image-spec.js';
 import type { Snapshotter } from '../snapshotter/snapshots.js';
 import type { Store } from '../snapshotter/store.js';
 import { normalizeName } from '../snapshotter/image-read.js';
@@ -123,6 +123,27 @@ function checkMultiPlatform(opts: BuildOptions, outputs: readonly OutputSpec[], 
   if (outputs.some((o) => o.type === 'docker')) {
     throw new MultiPlatformError('--output type=docker', names, "a docker archive holds one platform's image; use type=oci,dest=FILE.tar (an OCI layout holds the index), or build one --platform");
   }
+  if (outputs.some((o) => 'compression' in o && o.compression !== undefined)) {
+    throw new MultiPlatformError('--output compression=…', names, 'layers are converted for one platform\'s build yet; build one --platform, or drop the compression keys');
+  }
+}
+
+/**
+ * The image each output writes: the built one, or for an output with compression keys the image
+ * converted to them (image outputs' names are recorded in the store at the converted manifest).
+ */
+async function convertedImages(store: Store, image: ExportedImage, outputs: readonly OutputSpec[], opts: { lease: string; emit: (e: BuildEvent) => void }): Promise<(out: OutputSpec) => ExportedImage> {
+  const converted = new Map<OutputSpec, ExportedImage>();
+  for (const out of outputs) {
+    if (!('compression' in out) || out.compression === undefined) continue;
+    const { convertImage } = await import('../exporter/layer-compression.js');
+    const img = await convertImage(store, image, out.compression, opts);
+    converted.set(out, img);
+    if (out.type !== 'image') continue;
+    const target = { mediaType: img.manifest.mediaType ?? MediaType.ociManifest, digest: img.manifestDigest, size: img.manifestSize };
+    for (const name of out.names) await store.images.put({ name, target, created: new Date().toISOString() });
+  }
+  return (out) => converted.get(out) ?? image;
 }
 
 async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outputs, platforms, contextDir, contextScan }: Prepared): Promise<BuildResult> {
@@ -187,19 +208,27 @@ async function buildWith(opts: BuildOptions & RegistryAccess, { cwd, emit, outpu
       images.push({ ...image, platform: plan.platform });
     }
     const index = multi ? await exportIndex(store, images, { names: storeNames(outputs), lease, emit }) : undefined;
-    const built = { images, ...(index ? { index: index.descriptor } : {}) };
+    // One platform's outputs may each ask for other compression (a multi-platform build takes none).
+    const imageOf = multi ? () => images[0]! : await convertedImages(store, images[0]!, outputs, { lease, emit });
+    const resultFor = (out: OutputSpec) => (multi ? { images, ...(index ? { index: index.descriptor } : {}) } : { images: [{ ...imageOf(out), platform: images[0]!.platform }] });
     // The archive writers (tar-stream and the exporters) load only for outputs besides the store image.
-    if (outputs.some((o) => o.type !== 'image' && o.type !== 'cacheonly')) {
-      await (await import('../exporter/build-output.js')).writeBuildOutputs(store, built, outputs, {
-        stdout: opts.stdout ?? process.stdout,
-        ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
-        emit,
-      });
+    const archives = outputs.filter((o) => o.type !== 'image' && o.type !== 'cacheonly');
+    if (archives.length > 0) {
+      const { writeBuildOutputs } = await import('../exporter/build-output.js');
+      for (const out of archives) {
+        await writeBuildOutputs(store, resultFor(out), [out], {
+          stdout: opts.stdout ?? process.stdout,
+          ...(opts.sourceDateEpoch !== undefined ? { sourceDateEpoch: opts.sourceDateEpoch } : {}),
+          emit,
+        });
+      }
     }
+    // As buildx's: the metadata names the image the (first) output wrote.
+    const built = resultFor(outputs[0]!);
     for (const name of pushNames(outputs)) await push(store, name, { ...access, onEvent: registryProgress(emit) });
     const metadata = buildMetadata(built, outputNames(outputs));
     for (const repo of digestPushNames(outputs)) await pushByDigest(store, metadata['containerimage.descriptor'], repo, { ...access, onEvent: registryProgress(emit) });
-    return index ? { index, metadata } : { image: images[0]!, metadata };
+    return index ? { index, metadata } : { image: imageOf(outputs[0]!), metadata };
   } finally {
     await store.leases.delete(lease).catch(() => undefined);
   }

@@ -6,17 +6,20 @@ import { isUserError } from '../errors/kiln-error.js';
 import { CsvSyntaxError, splitCsvRecord } from '../frontend/csv.js';
 import { parseReference } from '../oci/reference.js';
 
-import type { OutputSpec } from '../exporter/build-output.js';
+import type { CompressionSpec, LayerCompression, OutputSpec } from '../exporter/build-output.js';
 
 export type { OutputSpec };
 
 export type OutputType = OutputSpec['type'];
 
-/** The keys each type takes; anything else (compression=, oci-mediatypes=, …) is refused, not ignored. */
+/** buildx's layer keys, taken by the outputs that write image layers. */
+const COMPRESSION_KEYS = ['compression', 'compression-level', 'force-compression', 'oci-mediatypes'] as const;
+
+/** The keys each type takes; anything else (annotation=, oci-artifact=, …) is refused, not ignored. */
 const KEYS: Record<OutputType, readonly string[]> = {
-  image: ['type', 'name', 'push', 'push-by-digest'],
-  oci: ['type', 'dest', 'name'],
-  docker: ['type', 'dest', 'name'],
+  image: ['type', 'name', 'push', 'push-by-digest', ...COMPRESSION_KEYS],
+  oci: ['type', 'dest', 'name', ...COMPRESSION_KEYS],
+  docker: ['type', 'dest', 'name', ...COMPRESSION_KEYS],
   local: ['type', 'dest'],
   tar: ['type', 'dest'],
   cacheonly: ['type'],
@@ -49,6 +52,44 @@ function parseBool(spec: string, key: string, value: string): boolean {
   if (/^(true|1)$/i.test(value)) return true;
   if (/^(false|0)$/i.test(value)) return false;
   throw new OutputSpecError(spec, `${key}=${value}: expected true or false`);
+}
+
+/** The levels each codec takes (the layer engine's ranges); uncompressed ignores a level, as BuildKit does. */
+const LEVELS: Record<LayerCompression, readonly [number, number] | undefined> = {
+  gzip: [0, 9],
+  zstd: [1, 22],
+  uncompressed: undefined,
+};
+
+function isLayerCompression(c: string): c is LayerCompression {
+  return Object.hasOwn(LEVELS, c);
+}
+
+/** The compression keys of an output, or undefined when it names none (the image goes as built). */
+function parseCompression(spec: string, attrs: Map<string, string>): CompressionSpec | undefined {
+  if (!COMPRESSION_KEYS.some((k) => attrs.has(k))) return undefined;
+  const compression = attrs.get('compression') ?? 'gzip';
+  if (!isLayerCompression(compression)) {
+    const hint = compression === 'estargz' ? 'kiln does not write estargz layers; ' : '';
+    throw new OutputSpecError(spec, `compression=${compression}: ${hint}use gzip, zstd or uncompressed`);
+  }
+  const out: CompressionSpec = { compression, force: false, ociMediaTypes: true };
+  const level = attrs.get('compression-level');
+  if (level !== undefined) {
+    if (!/^-?\d+$/.test(level.trim())) throw new OutputSpecError(spec, `compression-level=${level}: expected a whole number`);
+    const range = LEVELS[compression];
+    const n = Number(level);
+    if (range !== undefined) {
+      if (n < range[0] || n > range[1]) throw new OutputSpecError(spec, `compression-level=${level}: ${compression} takes ${range[0]} to ${range[1]}`);
+      out.level = n;
+    }
+  }
+  const force = attrs.get('force-compression');
+  // buildx: a bare force-compression= means true.
+  if (force !== undefined) out.force = force === '' || parseBool(spec, 'force-compression', force);
+  const oci = attrs.get('oci-mediatypes');
+  if (oci !== undefined) out.ociMediaTypes = parseBool(spec, 'oci-mediatypes', oci);
+  return out;
 }
 
 export interface OutputContext {
@@ -86,6 +127,8 @@ export function parseOutputSpec(spec: string, ctx: OutputContext): OutputSpec {
       throw new OutputSpecError(spec, err.message);
     }
   });
+  const compression = parseCompression(spec, attrs);
+  const layers = compression !== undefined ? { compression } : {};
   if (type === 'image') {
     const push = attrs.get('push');
     const pushing = push !== undefined && parseBool(spec, 'push', push);
@@ -93,13 +136,14 @@ export function parseOutputSpec(spec: string, ctx: OutputContext): OutputSpec {
     if (byDigest !== undefined && parseBool(spec, 'push-by-digest', byDigest)) {
       // BuildKit ignores push-by-digest without push; a build that pushes nothing is refused here.
       if (!pushing) throw new OutputSpecError(spec, 'push-by-digest=true pushes only with push=true; add push=true or use type=registry');
+      if (compression !== undefined) throw new OutputSpecError(spec, 'push-by-digest=true pushes the image as built: the compression keys are not taken with it yet; drop them');
       return { type, names: repositories(spec, nameAttr ?? ctx.tags.join(',')), push: true, pushByDigest: true };
     }
     if (pushing) {
       if (names.length === 0) throw new OutputSpecError(spec, 'push=true needs a name to push to; add name=REGISTRY/REPO:TAG or -t');
-      return { type, names, push: true };
+      return { type, names, push: true, ...layers };
     }
-    return { type, names };
+    return { type, names, ...layers };
   }
   if (type === 'cacheonly') return { type };
   const dest = attrs.get('dest');
@@ -112,7 +156,7 @@ export function parseOutputSpec(spec: string, ctx: OutputContext): OutputSpec {
     return { type, dest: at(dest) };
   }
   if (type === 'tar') return { type, dest: at(dest) };
-  return { type, dest: at(dest), names };
+  return { type, dest: at(dest), names, ...layers };
 }
 
 /** push-by-digest's names: repositories without a tag, normalised (`localhost:5000/app`, `docker.io/library/app`). */
@@ -163,9 +207,12 @@ export function digestPushNames(outputs: readonly OutputSpec[]): string[] {
   return [...new Set(outputs.flatMap((o) => (o.type === 'image' && o.pushByDigest ? o.names : [])))];
 }
 
-/** The names the build records in the local store (its image outputs', but repositories pushed by digest). */
+/**
+ * The names the build records in the local store as built: its image outputs', but repositories
+ * pushed by digest and outputs that convert the layers (those record the converted image).
+ */
 export function storeNames(outputs: readonly OutputSpec[]): string[] {
-  return [...new Set(outputs.flatMap((o) => (o.type === 'image' && !o.pushByDigest ? o.names : [])))];
+  return [...new Set(outputs.flatMap((o) => (o.type === 'image' && !o.pushByDigest && o.compression === undefined ? o.names : [])))];
 }
 
 /** Every name the build's image goes by, in the store or in an archive (metadata's image.name). */

@@ -8,6 +8,7 @@ import { openSnapshotter } from '../snapshotter/open-snapshotter.js';
 import type { Store } from '../snapshotter/store.js';
 import { CacheIndex } from '../solver/cache-index.js';
 import { LayerIndex } from '../exporter/layer-index.js';
+import { CompressedLayers } from '../exporter/compressed-layers.js';
 
 export interface PruneResult {
   blobs: number;
@@ -22,11 +23,13 @@ export async function prune(store: Store): Promise<PruneResult> {
   const snapshots = hasSnapshots ? await openSnapshotter(store.root) : undefined;
   const cache = await CacheIndex.open(store.root);
   const layers = await LayerIndex.open(store.root);
+  const compressed = await CompressedLayers.open(store.root);
   let cacheRecords = 0;
   let doomed: Doomed | undefined;
   const forget = async (d: Doomed) => {
     cacheRecords = await cache.forgetSnapshots(d.snapshots);
     await layers.forgetBlobs(d.blobs);
+    await compressed.forgetBlobs(d.blobs);
   };
   const r = await collectGarbage(store, {
     ...(snapshots ? { snapshots } : {}),

@@ -89,12 +89,22 @@ interface PushTarget {
 }
 
 async function pushTarget(store: Store, lease: string, t: PushTarget, opts: PushOptions): Promise<PushedImage> {
-  await store.leases.add(lease, { kind: 'blob', key: t.target.digest });
   const image = await collect(store, t.name, t.target, t.mounts, t.ref.path);
+  // The lease is written only once a blob must be read for the registry: it holds the image
+  // against a concurrent rmi and prune, and a push whose blobs all exist reads none of them.
+  let pinned: Promise<void> | undefined;
+  const pin = (): Promise<void> =>
+    (pinned ??= (async () => {
+      await store.leases.add(lease, { kind: 'blob', key: t.target.digest });
+      // Held from here on; what a prune took before is missing now, not halfway through an upload.
+      for (const b of image.blobs) if (!(await store.content.has(b.desc.digest))) throw new PartialImageError(t.name, b.desc.digest);
+    })());
   const full = formatReference(t.ref);
   const emit = opts.onEvent ?? (() => undefined);
   const digest = await pushImage(t.client, t.ref.path, { ...image, ...(t.ref.tag !== undefined ? { tag: t.ref.tag } : {}) }, full, {
     onBlob: (d, status) => emit({ type: 'blob', ref: full, digest: d.digest, size: d.size, status, time: Date.now() }),
+    beforeUpload: pin,
+    onBytes: (d, done) => emit({ type: 'blob.bytes', ref: full, digest: d.digest, size: d.size, done, direction: 'push', time: Date.now() }),
   });
   emit({ type: 'pushed', ref: full, digest, time: Date.now() });
   return { name: full, digest };

@@ -17,6 +17,8 @@ export function registryProgress(emit: (e: SolveEvent) => void): (e: RegistryEve
     return s;
   };
   return (e) => {
+    // A build's step shows one line per blob once it is done; its bytes are for `kiln push`/`pull`'s live view.
+    if (e.type === 'blob.bytes') return;
     if (e.type === 'resolve') {
       step(`pull ${e.ref}`, `resolve ${e.ref.replace(/@sha256:[a-f0-9]{64}$/, '')}@${e.digest}`, e.time);
     } else if (e.type === 'blob') {

@@ -16,6 +16,8 @@ export type RegistryEvent =
   /** A tag (or digest) resolved: `ref` is the full name, `digest` what it points at. */
   | { type: 'resolve'; ref: string; digest: string; time: number }
   | { type: 'blob'; ref: string; digest: string; size: number; status: BlobStatus; time: number }
+  /** Bytes of a blob moved so far (`done` of `size`), as often as they arrive: renderers throttle. */
+  | { type: 'blob.bytes'; ref: string; digest: string; size: number; done: number; direction: 'push' | 'pull'; time: number }
   /** A pull or push finished: `digest` is the image's. */
   | { type: 'pulled' | 'pushed'; ref: string; digest: string; time: number };
 

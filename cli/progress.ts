@@ -2,6 +2,7 @@
 // (BuildKit's SolveStatus JSON, see progress-rawjson.ts), `tty` (a live view of the steps, redrawn at most every 100 ms), `quiet` (none).
 import type { Writable } from 'node:stream';
 import { shorten, type SolveEvent } from '../api/index.js';
+import { fit, LiveFrame } from './live-frame.js';
 import { RawJsonProgress } from './progress-rawjson.js';
 
 export type ProgressMode = 'auto' | 'tty' | 'plain' | 'rawjson' | 'quiet';
@@ -113,23 +114,19 @@ interface Row {
 }
 
 const TTY_LOG_LINES = 6;
-const REDRAW_MS = 100;
 
 class TtyProgress implements ProgressRenderer {
   private readonly rows = new Map<string, Row>();
   private readonly began = Date.now();
-  private drawnLines = 0;
-  private dirty = false;
-  private closed = false;
-  private readonly timer: NodeJS.Timeout;
+  private readonly frame: LiveFrame;
 
   constructor(private readonly out: Out) {
-    this.timer = setInterval(() => this.draw(), REDRAW_MS);
-    this.timer.unref();
+    // While a step runs its clock does: the frame redraws without an event.
+    this.frame = new LiveFrame(out, () => this.lines(), () => [...this.rows.values()].some((r) => r.state === 'running'));
   }
 
   event(e: SolveEvent): void {
-    this.dirty = true;
+    this.frame.touch();
     const now = e.time;
     switch (e.type) {
       case 'vertex.start':
@@ -164,11 +161,7 @@ class TtyProgress implements ProgressRenderer {
   }
 
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    clearInterval(this.timer);
-    this.dirty = true;
-    this.draw();
+    this.frame.close();
   }
 
   private finish(key: string, name: string, state: Row['state'], durationMs: number): Row {
@@ -179,10 +172,7 @@ class TtyProgress implements ProgressRenderer {
     return row;
   }
 
-  private draw(): void {
-    const running = [...this.rows.values()].some((r) => r.state === 'running');
-    if (!this.dirty && !running) return;
-    this.dirty = false;
+  private lines(): string[] {
     const width = Math.max(40, this.out.columns ?? 80);
     const rows = [...this.rows.values()];
     const finished = rows.filter((r) => r.state !== 'running').length;
@@ -193,13 +183,6 @@ class TtyProgress implements ProgressRenderer {
       lines.push(fit(title, width - status.length - 1).padEnd(width - status.length - 1) + ' ' + status);
       if (r.state === 'running' || r.state === 'error') for (const l of r.logs) lines.push(fit(` => > ${l}`, width));
     }
-    // Up over what was drawn last, then clear to the end of the screen and draw anew.
-    const up = this.drawnLines > 0 ? `\x1b[${this.drawnLines}F` : '';
-    this.out.write(`${up}\x1b[J${lines.join('\n')}\n`);
-    this.drawnLines = lines.length;
+    return lines;
   }
-}
-
-function fit(s: string, width: number): string {
-  return s.length <= width ? s : s.slice(0, Math.max(0, width - 1)) + '…';
 }

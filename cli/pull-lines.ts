@@ -1,10 +1,19 @@
 // What a pull prints, for `kiln pull` (stdout) and the pull `kiln run` makes (stderr, as docker
-// keeps a container's stdout its own): one line per blob, then the digest and the name.
+// keeps a container's stdout its own): its blobs through the registry progress (live on a
+// terminal, one line each elsewhere), then the digest and the name.
 import type { RegistryEvent } from '../api/index.js';
+import { createRegistryProgress, type RegistryProgress } from './progress-registry.js';
 
-export function pullLines(write: (line: string) => void): (e: RegistryEvent) => void {
-  return (e) => {
-    if (e.type === 'blob') write(`${e.digest}: ${e.status}\n`);
-    else if (e.type === 'pulled') write(`Digest: ${e.digest}\n${e.ref}\n`);
+type Out = Parameters<typeof createRegistryProgress>[0];
+
+export function pullLines(out: Out): RegistryProgress {
+  const progress = createRegistryProgress(out);
+  return {
+    event(e: RegistryEvent) {
+      if (e.type !== 'pulled') return progress.event(e);
+      progress.close();
+      out.write(`Digest: ${e.digest}\n${e.ref}\n`);
+    },
+    close: () => progress.close(),
   };
 }

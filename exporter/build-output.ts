@@ -12,15 +12,31 @@ import type { Store } from '../snapshotter/store.js';
 import { namedParts, writeImageArchive } from './image-save.js';
 import type { SavedImage } from './saved-image.js';
 
-/** Image names are full references (`docker.io/library/app:latest`) once resolved against -t. */
+export type LayerCompression = 'gzip' | 'zstd' | 'uncompressed';
+
+/** An output's compression=, compression-level=, force-compression=, oci-mediatypes= (see layer-compression.ts). */
+export interface CompressionSpec {
+  compression: LayerCompression;
+  /** gzip 0-9, zstd 1-22; absent: the codec's default (6, 3). */
+  level?: number;
+  /** Recompress the base image's layers too, when they are in another compression. */
+  force: boolean;
+  /** false: Docker schema2 media types (BuildKit writes `…rootfs.diff.tar.zstd` for zstd then). */
+  ociMediaTypes: boolean;
+}
+
+/**
+ * Image names are full references (`docker.io/library/app:latest`) once resolved against -t.
+ * `compression`: given when the output named any of its keys; without it the image is as built.
+ */
 export type OutputSpec =
   /**
    * `push`: the names are pushed to their registries too (push=true, or type=registry).
    * `pushByDigest` (push-by-digest=true): the names are repositories (no tag) the manifest is
    * pushed to by digest alone, and the store records none of them.
    */
-  | { type: 'image'; names: string[]; push?: true; pushByDigest?: true }
-  | { type: 'oci' | 'docker'; dest: string; names: string[] }
+  | { type: 'image'; names: string[]; push?: true; pushByDigest?: true; compression?: CompressionSpec }
+  | { type: 'oci' | 'docker'; dest: string; names: string[]; compression?: CompressionSpec }
   | { type: 'local'; dest: string }
   | { type: 'tar'; dest: string }
   | { type: 'cacheonly' };
@@ -32,6 +48,8 @@ export interface BuiltImage {
   configDigest: string;
   manifest: Manifest;
   config: ImageConfig;
+  /** How many of the top layers the build made (the rest are its base image's). */
+  newLayers: number;
 }
 
 /** What a build made: one image, or one per platform under an index. */

@@ -30,6 +30,8 @@ export interface ExportedImage {
   configDigest: string;
   manifest: Manifest;
   config: ImageConfig;
+  /** How many of the top layers the build made (the rest are its base image's). */
+  newLayers: number;
 }
 
 /** What an export reports as it goes (the solver's progress stream carries the same events). */
@@ -49,7 +51,10 @@ export async function exportImage(store: Store, snapshotter: Snapshotter, top: s
     const chain = await snapshotChain(snapshotter, top);
     const times: ImageTimes = opts.sourceDateEpoch !== undefined ? { epoch: new Date(opts.sourceDateEpoch * 1000).toISOString() } : { layers: chain.map((s) => s.created) };
     const index = await LayerIndex.open(store.root);
-    const known = chain.map((snap) => parseLabel(snap.labels[LAYER_LABEL]) ?? index.get(snap.key, snap.created, opts.sourceDateEpoch));
+    const unpacked = chain.map((snap) => parseLabel(snap.labels[LAYER_LABEL]));
+    const known = unpacked.map((l, i) => l ?? index.get(chain[i]!.key, chain[i]!.created, opts.sourceDateEpoch));
+    // A base image's layers are the snapshots unpacked from it, at the bottom of the chain.
+    const newLayers = chain.length - unpacked.reduce((base, l, i) => (l !== undefined ? i + 1 : base), 0);
     // Blobs join the lease before they are checked or written, so a GC running meanwhile cannot
     // take them. A cached build knows every layer, and so its config and manifest, up front: all
     // of them go in one record write.
@@ -76,7 +81,7 @@ export async function exportImage(store: Store, snapshotter: Snapshotter, top: s
       emit({ type: 'export.done', what: `naming to ${full}`, time: Date.now() });
     }
     emit({ type: 'export.done', what: `writing image ${target.digest}`, time: Date.now() });
-    return { manifestDigest: target.digest, manifestSize: target.size, configDigest: configJson.descriptor.digest, manifest: manifestJson.manifest, config };
+    return { manifestDigest: target.digest, manifestSize: target.size, configDigest: configJson.descriptor.digest, manifest: manifestJson.manifest, config, newLayers };
   } catch (err) {
     throw asDiskFull(err, store.root, 'exporting the image');
   } finally {

@@ -18,14 +18,15 @@ export function configBlob(config: ImageConfig): Blob {
   return blob(MediaType.ociConfig, config);
 }
 
-export function manifestBlob(config: Descriptor, layers: Descriptor[]): Blob & { manifest: Manifest } {
+/** `mediaType`: OCI's, or Docker schema2's for outputs with oci-mediatypes=false. */
+export function manifestBlob(config: Descriptor, layers: Descriptor[], mediaType: string = MediaType.ociManifest): Blob & { manifest: Manifest } {
   const manifest: Manifest = {
     schemaVersion: 2,
-    mediaType: MediaType.ociManifest,
+    mediaType,
     config: { mediaType: config.mediaType, digest: config.digest, size: config.size },
     layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.size })),
   };
-  return { ...blob(MediaType.ociManifest, manifest), manifest };
+  return { ...blob(mediaType, manifest), manifest };
 }
 
 /** An OCI index of platform manifests, each entry carrying its platform as BuildKit writes it. */

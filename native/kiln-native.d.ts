@@ -70,7 +70,10 @@ export interface CloneStats {
 /** Copies the tree at `src` to `dst` off the event loop. */
 export declare function cloneTree(src: string, dst: string): Promise<CloneStats>
 
-/** Turns a tar file into a layer blob with its diffID and digest (used by `kiln import`). */
+/**
+ * Turns a tar file (plain or compressed) into a layer blob with its diffID and digest (used by
+ * `kiln import`, and to recompress layers for an output that asks for another compression).
+ */
 export declare function compressLayer(opts: CompressLayerOptions, onProgress?: (bytes: number) => void): Promise<LayerInfo>
 
 /** Options of `compressLayer`. */
@@ -81,6 +84,8 @@ export interface CompressLayerOptions {
   output: string
   /** `gzip`, `zstd` or `none`. */
   compression: 'gzip' | 'zstd' | 'none'
+  /** gzip 0-9 (default 6), zstd 1-22 (default 3). */
+  level?: number
 }
 
 /** A whole copy: the ops and how to treat what is already at a destination path. */
@@ -143,6 +148,8 @@ export interface DiffLayerOptions {
   output: string
   /** `gzip`, `zstd` or `none`. */
   compression: 'gzip' | 'zstd' | 'none'
+  /** gzip 0-9 (default 6), zstd 1-22 (default 3). */
+  level?: number
   /** Clamp mtimes to this many seconds since the epoch. */
   sourceDateEpoch?: number
 }

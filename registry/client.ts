@@ -4,8 +4,9 @@
 import { Authenticator } from './auth.js';
 import { findCredentials, type Credentials } from './credentials.js';
 import { RegistryHttpError, RegistryTlsError, RegistryUnauthorizedError, RegistryUnreachableError } from './errors.js';
+import { stat } from 'node:fs/promises';
 import { registrySettings } from './config-file.js';
-import { allowsPlainHttp } from './insecure.js';
+import { allowsPlainHttp, hostName, isLoopback } from './insecure.js';
 import { DEFAULT_RETRY, isConnectionDrop, isTransientStatus, parseRetryAfter, retrying, TransientStatus, type RetryPolicy } from './retry.js';
 import { certsDirFor, certsRoot, tlsOptionsFor } from './tls.js';
 import { header, Transport, type HttpRequest, type HttpResponse, type RequestBody } from './transport.js';
@@ -137,6 +138,13 @@ export class RegistryClient {
   private async probe(): Promise<URL> {
     const https = new URL(`https://${apiHost(this.host)}/`);
     if (!allowsPlainHttp(this.host, this.insecure)) return https;
+    // A loopback registry is far more often plain HTTP (a CI job's, a test's): it is asked over
+    // HTTP first, which spares the TLS handshake that would fail; one with a certs.d entry, or
+    // that gives no distribution answer over HTTP (a TLS server's 400), gets HTTPS as before.
+    if (isLoopback(hostName(this.host)) && !(await exists(certsDirFor(this.certsRoot, this.host)))) {
+      const http = new URL(`http://${apiHost(this.host)}/`);
+      if (await this.answersApi(http)) return http;
+    }
     try {
       const res = await this.transport.request({ method: 'GET', url: new URL('/v2/', https), headers: { 'user-agent': 'kiln' } });
       await res.body.dump();
@@ -148,6 +156,21 @@ export class RegistryClient {
       return new URL(`http://${apiHost(this.host)}/`);
     }
   }
+
+  /** Whether `base` answers the API's version check as a registry does: 200, or 401 asking for credentials. */
+  private async answersApi(base: URL): Promise<boolean> {
+    try {
+      const res = await this.transport.request({ method: 'GET', url: new URL('/v2/', base), headers: { 'user-agent': 'kiln' } });
+      await res.body.dump();
+      return res.status === 200 || res.status === 401;
+    } catch {
+      return false;
+    }
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return stat(p).then(() => true, () => false);
 }
 
 /** The registry's error codes and messages (`MANIFEST_UNKNOWN: …`), never request headers. */

@@ -10,7 +10,8 @@ export function hostName(host: string): string {
   return colon >= 0 && host.indexOf(':') === colon ? host.slice(0, colon) : host;
 }
 
-function isLoopback(name: string): boolean {
+/** `localhost`, `::1` or an address in 127.0.0.0/8 (a host name without its port). */
+export function isLoopback(name: string): boolean {
   if (name === 'localhost' || name === '::1') return true;
   return isIP(name) === 4 && name.startsWith('127.');
 }

@@ -3,7 +3,7 @@
 // session to use instead, as ECR answers), else uploaded: monolithic below a threshold, in PATCH
 // chunks above it (resumed from the Range the registry reports), monolithic again when chunks are
 // refused. Manifests go last, children before the index, each with its exact media type.
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import type { Descriptor } from '../oci/image-spec.js';
 import { repoScope } from './auth.js';
 import type { RegistryClient } from './client.js';
@@ -49,6 +49,13 @@ export interface PushOptions {
   /** Tries for one blob upload, resumptions included (default 5). */
   attempts?: number;
   onBlob?: (desc: Descriptor, outcome: PushOutcome) => void;
+  /**
+   * Runs before a blob the registry lacks is mounted or read (it may run several times): the
+   * caller pins what it will read, and an unchanged push, whose blobs all exist, pins nothing.
+   */
+  beforeUpload?: () => Promise<void>;
+  /** How far into the blob the upload has read (a resumed upload goes on from where it resumed). */
+  onBytes?: (desc: Descriptor, sent: number) => void;
 }
 
 const MiB = 1024 * 1024;
@@ -114,6 +121,7 @@ export async function pushBlob(client: RegistryClient, repo: string, blob: PushB
   const head = await client.request({ method: 'HEAD', path: `/v2/${repo}/blobs/${digest}`, scopes: [repoScope(repo, true)], ok: [200, 404], what });
   await head.body.dump();
   if (head.status === 200) return 'exists';
+  await opts.beforeUpload?.();
 
   let session: URL | undefined;
   for (const from of blob.mountFrom ?? []) {
@@ -140,7 +148,7 @@ export async function pushBlob(client: RegistryClient, repo: string, blob: PushB
       const start = session ? { url: session, minChunk: 0 } : await startUpload(client, repo, what);
       session = undefined;
       await inSession(() =>
-        chunked ? uploadChunked(client, repo, blob, start.url, Math.max(opts.chunkSize ?? 128 * MiB, start.minChunk), what, attempts) : uploadMonolithic(client, repo, blob, start.url, what),
+        chunked ? uploadChunked(client, repo, blob, start.url, Math.max(opts.chunkSize ?? 128 * MiB, start.minChunk), what, opts) : uploadMonolithic(client, repo, blob, start.url, what, opts),
       );
       return 'pushed';
     } catch (err) {
@@ -176,14 +184,31 @@ function withDigest(url: URL, digest: string): URL {
   return u;
 }
 
-async function uploadMonolithic(client: RegistryClient, repo: string, blob: PushBlob, url: URL, what: string): Promise<void> {
+/** The bytes of the blob from `start` to `end`, reported to onBytes as they are read. */
+function counted(blob: PushBlob, start: number, end: number, opts: PushOptions): Readable {
+  const source = blob.read(start, end);
+  const onBytes = opts.onBytes;
+  if (onBytes === undefined) return source;
+  let at = start;
+  const counter = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      at += chunk.length;
+      onBytes(blob.desc, at);
+      done(null, chunk);
+    },
+  });
+  // pipeline: a read error of the source fails the body instead of leaving it hanging.
+  return pipeline(source, counter, () => undefined);
+}
+
+async function uploadMonolithic(client: RegistryClient, repo: string, blob: PushBlob, url: URL, what: string, opts: PushOptions): Promise<void> {
   const { digest, size } = blob.desc;
   const res = await client.request({
     method: 'PUT',
     path: withDigest(url, digest),
     scopes: [repoScope(repo, true)],
     headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-    body: () => blob.read(0, size),
+    body: () => counted(blob, 0, size, opts),
     ok: [201, 204],
     what,
     // A broken upload session is not reused: the caller starts a new one.
@@ -193,8 +218,9 @@ async function uploadMonolithic(client: RegistryClient, repo: string, blob: Push
   checkDigest(res, digest, what);
 }
 
-async function uploadChunked(client: RegistryClient, repo: string, blob: PushBlob, first: URL, chunkSize: number, what: string, attempts: number): Promise<void> {
+async function uploadChunked(client: RegistryClient, repo: string, blob: PushBlob, first: URL, chunkSize: number, what: string, opts: PushOptions): Promise<void> {
   const { digest, size } = blob.desc;
+  const attempts = opts.attempts ?? 5;
   let url = first;
   let offset = 0;
   let drops = 0;
@@ -207,7 +233,7 @@ async function uploadChunked(client: RegistryClient, repo: string, blob: PushBlo
         path: url,
         scopes: [repoScope(repo, true)],
         headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - offset), 'content-range': `${offset}-${end - 1}` },
-        body: () => blob.read(offset, end),
+        body: () => counted(blob, offset, end, opts),
         ok: [202, 400, 405, 416, 501],
         what,
         retry: false,

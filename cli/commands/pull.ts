@@ -29,13 +29,14 @@ export const pullCommand: Command = {
     if (positionals.length !== 1) throw new UsageError(`pull takes one image, got ${positionals.length}`, usage);
     if (values['all-platforms'] && values.platform !== undefined) throw new UsageError('--all-platforms and --platform disagree; give one of them', usage);
     const store = await openStore(values, io);
+    const lines = pullLines(io.stdout);
     await pull(store, positionals[0]!, {
       env: io.env,
       ...insecureOption(values),
       ...(values.platform !== undefined ? { platform: parsePlatform(values.platform) } : {}),
       allPlatforms: values['all-platforms'] ?? false,
-      onEvent: pullLines((line) => io.stdout.write(line)),
-    });
+      onEvent: (e) => lines.event(e),
+    }).finally(() => lines.close());
     return 0;
   },
 };

@@ -1,7 +1,8 @@
 // `kiln push [-a] NAME[:TAG]`: an image of the store to its registry, as `docker push` does; one
-// line per blob (pushed, exists, mounted), then the tag's digest.
+// line per blob (pushed, exists, mounted; live with its bytes on a terminal), then the tag's digest.
 import { parseArgs } from 'node:util';
 import type { Command } from '../command.js';
+import { createRegistryProgress } from '../progress-registry.js';
 import { UsageError } from '../errors.js';
 import { openStore, rootUsage, storeFlagOptions } from '../store-flags.js';
 import { insecureOption, registryFlagOptions, registryUsage } from '../registry-flags.js';
@@ -26,14 +27,13 @@ export const pushCommand: Command = {
     });
     if (positionals.length !== 1) throw new UsageError(`push takes one image, got ${positionals.length}`, usage);
     const store = await openStore(values, io);
+    const progress = createRegistryProgress(io.stdout);
     const pushed = await push(store, positionals[0]!, {
       env: io.env,
       ...insecureOption(values),
       allTags: values['all-tags'] ?? false,
-      onEvent: (e) => {
-        if (e.type === 'blob') io.stdout.write(`${e.digest}: ${e.status}\n`);
-      },
-    });
+      onEvent: (e) => progress.event(e),
+    }).finally(() => progress.close());
     for (const p of pushed) io.stdout.write(`${p.name}: digest: ${p.digest}\n`);
     return 0;
   },

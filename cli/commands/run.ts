@@ -126,13 +126,14 @@ async function run(argv: string[], io: CliIO): Promise<number> {
   const platform = v.platform !== undefined ? parsePlatform(v.platform) : undefined;
 
   const store = await openStore(v, io);
+  const lines = pullLines(io.stderr);
   await ensureRunImage(store, image, {
     pull: pullPolicy,
     env: io.env,
     onMissing: (ref) => io.stderr.write(`Unable to find image '${ref}' locally\n`),
-    onEvent: pullLines((line) => io.stderr.write(line)),
+    onEvent: (e) => lines.event(e),
     ...(platform ? { platform } : {}),
-  });
+  }).finally(() => lines.close());
   const snapshotter = await openSnapshots(v, io, store);
   const spec: RunOptions = {
     image,

@@ -48,6 +48,21 @@ test('several outputs (BuildKit >= 0.13): the store takes only image names, meta
   assert.deepEqual(outputNames(outs), ['docker.io/library/kept:latest', 'docker.io/library/archived:latest']);
 });
 
+test("buildx's layer keys on image and archive outputs; defaults gzip, no force, OCI types; absent when none is named", () => {
+  const [reg] = parse('type=registry,name=r.example/a,compression=zstd,compression-level=19,force-compression=true');
+  assert.deepEqual(reg, { type: 'image', names: ['r.example/a:latest'], push: true, compression: { compression: 'zstd', level: 19, force: true, ociMediaTypes: true } });
+  assert.deepEqual(parse('type=oci,dest=a.tar,oci-mediatypes=false')[0], { type: 'oci', dest: '/work/a.tar', names: ['docker.io/library/app:1', 'example.com/team/app:latest'], compression: { compression: 'gzip', force: false, ociMediaTypes: false } });
+  // A bare force-compression is true, as buildx reads it; uncompressed has no level to keep.
+  assert.deepEqual(parse('type=docker,dest=d.tar,compression=uncompressed,compression-level=3,force-compression=')[0], { type: 'docker', dest: '/work/d.tar', names: ['docker.io/library/app:1', 'example.com/team/app:latest'], compression: { compression: 'uncompressed', force: true, ociMediaTypes: true } });
+  // An image output that converts records its names after the conversion, not as built.
+  assert.deepEqual(storeNames(parse('type=image,name=z,compression=zstd', 'type=image,name=g')), ['docker.io/library/g:latest']);
+  fails(['type=registry,compression=lz4'], /compression=lz4: use gzip, zstd or uncompressed/);
+  fails(['type=registry,compression=estargz'], /kiln does not write estargz layers/);
+  fails(['type=registry,compression-level=x'], /compression-level=x: expected a whole number/);
+  fails(['type=registry,compression=zstd,compression-level=23'], /compression-level=23: zstd takes 1 to 22/);
+  fails(['type=registry,oci-mediatypes=no'], /oci-mediatypes=no: expected true or false/);
+});
+
 test('user errors name the --output value and say what to do', () => {
   fails(['type=foo'], /^--output type=foo: unknown type 'foo'; use image, oci/);
   fails(['dest=x'], /no type=/);
@@ -56,7 +71,7 @@ test('user errors name the --output value and say what to do', () => {
   fails(['type=tar,dest='], /type=tar needs dest/);
   fails(['type=local,dest=-'], /type=tar,dest=- for a tar on stdout/);
   fails(['type=image,push=maybe'], /push=maybe: expected true or false/);
-  fails(['type=oci,dest=a.tar,compression=zstd'], /does not support compression= for type=oci \(it takes dest, name\)/);
+  fails(['type=local,dest=d,compression=zstd'], /does not support compression= for type=local \(it takes dest\)/);
   fails(['type=local,dest=a,dest=b'], /dest is given twice/);
   fails(['type=local,dest'], /'dest' is not KEY=VALUE/);
   fails(['type=image,name=UPPER'], /UPPER/);

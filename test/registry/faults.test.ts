@@ -71,6 +71,39 @@ describe('registry faults through a proxy', () => {
     assert.equal((await fetchManifest(direct, 'faults/mono', '1', 'mono')).digest, img2.manifestDigest);
   });
 
+  it('a chunked upload cut between chunks resumes from the Range the registry reports, not from zero', async () => {
+    // The connection is cut as the third PATCH starts, before any of it reaches the registry: the
+    // session holds the first two chunks, and the rest is all that may be sent again.
+    let patches = 0;
+    let cut = false;
+    let afterCut = 0;
+    const proxy = await startProxy(reg.port, {
+      client: (_conn, chunk) => {
+        if (!cut && chunk.subarray(0, 6).toString('latin1') === 'PATCH ' && ++patches === 3) {
+          cut = true;
+          return 'drop';
+        }
+        if (cut) afterCut += chunk.length;
+        return chunk;
+      },
+    });
+    proxies.push(proxy);
+    const img = await makeImage(src, [3 * MiB]);
+    const before = (await reg.requests()).length;
+    await pushImage(through(proxy), 'faults/resume', { ...img.push, tag: '1' }, 'resume', { chunkThreshold: MiB, chunkSize: 512 * 1024 });
+    assert.equal(proxy.drops(), 1);
+    const since = (await reg.requests()).slice(before);
+    // Six 512 KiB chunks make the 3 MiB layer: each was taken once, none sent again from zero.
+    assert.equal(since.filter((r) => r.method === 'PATCH' && r.status === 202).length, 6);
+    assert.equal(since.filter((r) => r.method === 'POST' && r.path.includes('/blobs/uploads/')).length, 2, 'one session for the layer, one for the config');
+    assert.ok(since.some((r) => r.method === 'GET' && r.path.includes('/blobs/uploads/') && r.status === 204), 'the session was asked how far it got');
+    // What crossed after the cut: the two chunks not yet taken and the requests around them.
+    assert.ok(afterCut < 3 * MiB && afterCut >= 2 * MiB, `${afterCut} bytes sent after the cut`);
+    const direct = new RegistryClient(reg.host, { env: { HOME: dir } });
+    clients.push(direct);
+    assert.equal((await fetchManifest(direct, 'faults/resume', '1', 'resume')).digest, img.manifestDigest);
+  });
+
   it('resumes a download whose connection drops, and stores the identical bytes', async () => {
     const img = await makeImage(src, [4 * MiB]);
     await pushImage(new RegistryClient(reg.host, { env: { HOME: dir } }), 'faults/pull', { ...img.push, tag: '1' }, 'pull');

@@ -1,7 +1,7 @@
 //! The output side of a layer: the uncompressed tar stream is hashed (diffID), compressed,
 //! hashed again (digest) and written to a temp file that is renamed into place only when complete.
 
-use super::gzip::GzipWriter;
+use super::gzip::{GzipWriter, LEVEL as GZIP_LEVEL};
 use super::progress::Progress;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// zstd level 3 is what containerd and BuildKit use by default.
-const ZSTD_LEVEL: i32 = 3;
+pub const ZSTD_LEVEL: i32 = 3;
+/// zstd's own range (negative "fast" levels are left out: no exporter names them).
+const ZSTD_LEVELS: std::ops::RangeInclusive<i32> = 1..=22;
 const OUT_BUF: usize = 1 << 20;
 /// Beyond this the one calling thread (tar, both sha256s, the file) is the limit, and each
 /// worker only adds memory.
@@ -23,29 +25,38 @@ fn workers() -> usize {
 
 /// zstd with at least one worker thread even on one core: from one worker up the output is
 /// the same whatever the count, but it differs from zstd's single-threaded mode.
-fn zstd_encoder<W: Write>(out: W, workers: usize) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
-    let mut z = zstd::stream::write::Encoder::new(out, ZSTD_LEVEL)?;
+fn zstd_encoder<W: Write>(out: W, level: i32, workers: usize) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
+    let mut z = zstd::stream::write::Encoder::new(out, level)?;
     z.multithread(workers.max(1) as u32)?;
     Ok(z)
 }
 
-/// How a layer blob is compressed.
+/// How a layer blob is compressed, and at which level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     /// Plain tar.
     None,
-    /// gzip at the default level (6), as Docker writes it, one member deflated in parallel.
-    Gzip,
-    /// zstd at level 3.
-    Zstd,
+    /// gzip (Docker writes level 6), one member deflated in parallel.
+    Gzip(u32),
+    /// zstd (containerd and BuildKit write level 3).
+    Zstd(i32),
 }
 
 impl Compression {
-    /// Parses the contract's names: `gzip`, `zstd`, `none`.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    /// Parses the contract's names, `gzip`, `zstd`, `none`, with an optional level (gzip 0-9,
+    /// zstd 1-22; ignored for `none`, as BuildKit ignores it for uncompressed layers).
+    pub fn parse(s: &str, level: Option<i32>) -> Result<Self, String> {
         match s {
-            "gzip" => Ok(Compression::Gzip),
-            "zstd" => Ok(Compression::Zstd),
+            "gzip" => match level {
+                None => Ok(Compression::Gzip(GZIP_LEVEL)),
+                Some(l @ 0..=9) => Ok(Compression::Gzip(l as u32)),
+                Some(l) => Err(format!("gzip level {l} is out of range: use 0 to 9")),
+            },
+            "zstd" => match level {
+                None => Ok(Compression::Zstd(ZSTD_LEVEL)),
+                Some(l) if ZSTD_LEVELS.contains(&l) => Ok(Compression::Zstd(l)),
+                Some(l) => Err(format!("zstd level {l} is out of range: use 1 to 22")),
+            },
             "none" => Ok(Compression::None),
             other => Err(format!("unknown compression {other:?}: use gzip, zstd or none")),
         }
@@ -55,8 +66,8 @@ impl Compression {
     pub fn media_type(self) -> &'static str {
         match self {
             Compression::None => "application/vnd.oci.image.layer.v1.tar",
-            Compression::Gzip => "application/vnd.oci.image.layer.v1.tar+gzip",
-            Compression::Zstd => "application/vnd.oci.image.layer.v1.tar+zstd",
+            Compression::Gzip(_) => "application/vnd.oci.image.layer.v1.tar+gzip",
+            Compression::Zstd(_) => "application/vnd.oci.image.layer.v1.tar+zstd",
         }
     }
 }
@@ -164,8 +175,8 @@ impl LayerSink {
         let out = Hashing { inner: BufWriter::with_capacity(OUT_BUF, file), hasher: Sha256::new(), bytes: 0 };
         let encoder = match compression {
             Compression::None => Encoder::Plain(out),
-            Compression::Gzip => Encoder::Gzip(GzipWriter::new(out, workers())?),
-            Compression::Zstd => Encoder::Zstd(zstd_encoder(out, workers())?),
+            Compression::Gzip(level) => Encoder::Gzip(GzipWriter::new(out, level, workers())?),
+            Compression::Zstd(level) => Encoder::Zstd(zstd_encoder(out, level, workers())?),
         };
         Ok(LayerSink { encoder, compression, diff: Sha256::new(), uncompressed: 0, progress, output })
     }
@@ -235,7 +246,7 @@ mod tests {
     fn digests_match_the_bytes_for_each_compression() {
         let dir = tmpdir("digests");
         let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
-        for c in [Compression::None, Compression::Gzip, Compression::Zstd] {
+        for c in [Compression::None, Compression::Gzip(GZIP_LEVEL), Compression::Gzip(1), Compression::Zstd(ZSTD_LEVEL), Compression::Zstd(19)] {
             let out = dir.join(format!("{c:?}"));
             let mut sink = LayerSink::create(&out, c, Progress::new(None)).unwrap();
             sink.write_all(&data).unwrap();
@@ -249,16 +260,16 @@ mod tests {
             let mut plain = Vec::new();
             match c {
                 Compression::None => plain = written.clone(),
-                Compression::Gzip => {
+                Compression::Gzip(_) => {
                     flate2::read::GzDecoder::new(&written[..]).read_to_end(&mut plain).unwrap();
                 }
-                Compression::Zstd => {
+                Compression::Zstd(_) => {
                     zstd::stream::read::Decoder::new(&written[..]).unwrap().read_to_end(&mut plain).unwrap();
                 }
             }
             assert_eq!(plain, data);
         }
-        assert_eq!(fs::read_dir(&dir).unwrap().count(), 3, "no temp files are left behind");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 5, "no temp files are left behind");
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -268,7 +279,7 @@ mod tests {
         let data: Vec<u8> =
             (0..30_000_000u32).map(|i| ((i.wrapping_mul(2_654_435_761) >> 27) as u8) ^ (i / 1000) as u8).collect();
         let zstd = |workers| {
-            let mut z = zstd_encoder(Vec::new(), workers).unwrap();
+            let mut z = zstd_encoder(Vec::new(), ZSTD_LEVEL, workers).unwrap();
             for piece in data.chunks(8192) {
                 z.write_all(piece).unwrap();
             }
@@ -281,10 +292,22 @@ mod tests {
     }
 
     #[test]
+    fn levels_parse_within_each_codec_s_range() {
+        assert_eq!(Compression::parse("gzip", None), Ok(Compression::Gzip(GZIP_LEVEL)));
+        assert_eq!(Compression::parse("gzip", Some(0)), Ok(Compression::Gzip(0)));
+        assert_eq!(Compression::parse("zstd", None), Ok(Compression::Zstd(ZSTD_LEVEL)));
+        assert_eq!(Compression::parse("zstd", Some(22)), Ok(Compression::Zstd(22)));
+        assert_eq!(Compression::parse("none", Some(5)), Ok(Compression::None));
+        assert!(Compression::parse("gzip", Some(10)).unwrap_err().contains("0 to 9"));
+        assert!(Compression::parse("zstd", Some(0)).unwrap_err().contains("1 to 22"));
+        assert!(Compression::parse("lz4", None).is_err());
+    }
+
+    #[test]
     fn an_abandoned_sink_leaves_no_file() {
         let dir = tmpdir("abandon");
         let out = dir.join("layer");
-        let mut sink = LayerSink::create(&out, Compression::Gzip, Progress::new(None)).unwrap();
+        let mut sink = LayerSink::create(&out, Compression::Gzip(GZIP_LEVEL), Progress::new(None)).unwrap();
         sink.write_all(b"half a layer").unwrap();
         drop(sink);
         assert_eq!(fs::read_dir(&dir).unwrap().count(), 0);

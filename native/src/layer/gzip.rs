@@ -14,14 +14,15 @@ const BLOCK: usize = 1 << 20;
 /// costs almost no ratio.
 const WINDOW: usize = 32 * 1024;
 /// The level Docker writes (and flate2's default).
-const LEVEL: u32 = 6;
+pub const LEVEL: u32 = 6;
 /// Probes that decide whether a block is already compressed (see `level_for`).
 const PROBE: usize = 64 * 1024;
 /// Below this many bits of entropy per byte, a block is worth deflating without a probe.
 const HIGH_ENTROPY: f64 = 7.99;
 /// A probe that deflates to more than this share of its input found nothing worth the search.
 const NO_GAIN: f64 = 0.99;
-/// Exactly what flate2's `GzEncoder` writes at level 6: no name, mtime 0, XFL 0, OS unknown.
+/// Exactly what flate2's `GzEncoder` writes at level 6: no name, mtime 0, XFL 0, OS unknown
+/// (kept at other levels too: XFL is only a hint that readers ignore).
 const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 255];
 
 /// One block to deflate, with the input before it as the dictionary.
@@ -38,8 +39,8 @@ struct Done {
 
 /// Deflates one block; all but the last end with a sync flush, so the raw pieces concatenate
 /// into one valid deflate stream.
-fn deflate(data: &[u8], dict: &[u8], last: bool) -> io::Result<Done> {
-    let mut z = Compress::new(Compression::new(level_for(data)), false);
+fn deflate(data: &[u8], dict: &[u8], last: bool, level: u32) -> io::Result<Done> {
+    let mut z = Compress::new(Compression::new(level_for(data, level)), false);
     if !dict.is_empty() {
         z.set_dictionary(dict).map_err(io::Error::other)?;
     }
@@ -65,14 +66,14 @@ fn deflate(data: &[u8], dict: &[u8], last: bool) -> io::Result<Done> {
     Ok(Done { deflated, crc })
 }
 
-/// 0 (stored) for a block of already-compressed or random bytes, else `LEVEL`. Level 6 searches
+/// 0 (stored) for a block of already-compressed or random bytes, else `level`. Level 6 searches
 /// such a block at about 30 MB/s per core and gains nothing (often it adds bytes); stored costs a
 /// copy. Both tests read only the block, so the choice (and the output) stays deterministic: the
 /// byte entropy of a sample must be near 8 bits, and level-1 probes at the start, middle and end
 /// must all fail to shrink, which catches the repeats entropy cannot see.
-fn level_for(data: &[u8]) -> u32 {
-    if data.len() < 4 * PROBE || sampled_entropy(data) < HIGH_ENTROPY {
-        return LEVEL;
+fn level_for(data: &[u8], level: u32) -> u32 {
+    if level == 0 || data.len() < 4 * PROBE || sampled_entropy(data) < HIGH_ENTROPY {
+        return level;
     }
     let starts = [0, (data.len() - PROBE) / 2, data.len() - PROBE];
     let shrinks = starts.iter().any(|&at| {
@@ -82,7 +83,7 @@ fn level_for(data: &[u8]) -> u32 {
         failed || (out.len() as f64) < NO_GAIN * PROBE as f64
     });
     if shrinks {
-        LEVEL
+        level
     } else {
         0
     }
@@ -110,14 +111,14 @@ struct Pool {
 }
 
 impl Pool {
-    fn start(workers: usize) -> io::Result<Pool> {
+    fn start(workers: usize, level: u32) -> io::Result<Pool> {
         let mut pool = Pool { jobs: Vec::new(), done: Vec::new(), threads: Vec::new() };
         for i in 0..workers {
             let (job_tx, job_rx) = mpsc::channel::<Job>();
             let (done_tx, done_rx) = mpsc::channel();
             let thread = thread::Builder::new().name(format!("kiln-gzip-{i}")).spawn(move || {
                 for job in job_rx {
-                    if done_tx.send(deflate(&job.data, &job.dict, false)).is_err() {
+                    if done_tx.send(deflate(&job.data, &job.dict, false, level)).is_err() {
                         break;
                     }
                 }
@@ -159,6 +160,7 @@ impl Drop for Pool {
 pub struct GzipWriter<W: Write> {
     out: W,
     workers: usize,
+    level: u32,
     /// Started at the first full block, so a layer smaller than a block never spawns a thread.
     pool: Option<Pool>,
     /// Input not yet handed to a worker; the last block is deflated by `finish` itself.
@@ -172,12 +174,14 @@ pub struct GzipWriter<W: Write> {
 }
 
 impl<W: Write> GzipWriter<W> {
-    /// Writes the gzip header to `out`; `workers` (at least 1) never changes the bytes.
-    pub fn new(mut out: W, workers: usize) -> io::Result<Self> {
+    /// Writes the gzip header to `out`; `level` is deflate's (0-9); `workers` (at least 1)
+    /// never changes the bytes.
+    pub fn new(mut out: W, level: u32, workers: usize) -> io::Result<Self> {
         out.write_all(&HEADER)?;
         Ok(GzipWriter {
             out,
             workers: workers.max(1),
+            level,
             pool: None,
             block: Vec::with_capacity(BLOCK),
             dict: Vec::new(),
@@ -197,7 +201,7 @@ impl<W: Write> GzipWriter<W> {
         let dict = mem::replace(&mut self.dict, data[data.len() - WINDOW..].to_vec());
         let pool = match &self.pool {
             Some(pool) => pool,
-            None => self.pool.insert(Pool::start(self.workers)?),
+            None => self.pool.insert(Pool::start(self.workers, self.level)?),
         };
         pool.send(self.sent, Job { data, dict })?;
         self.sent += 1;
@@ -221,7 +225,7 @@ impl<W: Write> GzipWriter<W> {
     /// Deflates the last block here while the workers drain, then writes the trailer
     /// (CRC32 and size mod 2^32 of all the input).
     pub fn finish(mut self) -> io::Result<W> {
-        let last = deflate(&self.block, &self.dict, true)?;
+        let last = deflate(&self.block, &self.dict, true, self.level)?;
         while self.written < self.sent {
             self.write_oldest()?;
         }
@@ -289,7 +293,11 @@ mod tests {
     }
 
     fn gzip(data: &[u8], workers: usize, chunk: usize) -> Vec<u8> {
-        let mut w = GzipWriter::new(Vec::new(), workers).unwrap();
+        gzip_at(data, LEVEL, workers, chunk)
+    }
+
+    fn gzip_at(data: &[u8], level: u32, workers: usize, chunk: usize) -> Vec<u8> {
+        let mut w = GzipWriter::new(Vec::new(), level, workers).unwrap();
         for piece in data.chunks(chunk.max(1)) {
             w.write_all(piece).unwrap();
         }
@@ -328,20 +336,33 @@ mod tests {
     #[test]
     fn incompressible_blocks_are_stored_and_the_rest_deflated() {
         let noise = random(BLOCK, 7);
-        assert_eq!(level_for(&noise), 0);
-        assert_eq!(level_for(&compressible(BLOCK)), LEVEL);
+        assert_eq!(level_for(&noise, LEVEL), 0);
+        assert_eq!(level_for(&compressible(BLOCK), LEVEL), LEVEL);
+        assert_eq!(level_for(&compressible(BLOCK), 9), 9);
         // Uniform bytes that repeat within deflate's window: entropy cannot tell, the probes can.
         let repeats: Vec<u8> = noise[..30_001].iter().copied().cycle().take(BLOCK).collect();
         assert!(sampled_entropy(&repeats) >= HIGH_ENTROPY);
-        assert_eq!(level_for(&repeats), LEVEL);
+        assert_eq!(level_for(&repeats, LEVEL), LEVEL);
         // Random data then text: the last probe finds the text.
         let mut mixed = noise[..BLOCK - 100 * 1024].to_vec();
         mixed.extend_from_slice(&compressible(100 * 1024));
-        assert_eq!(level_for(&mixed), LEVEL);
+        assert_eq!(level_for(&mixed, LEVEL), LEVEL);
         let data = random(3 * BLOCK, 8);
         let gz = gzip(&data, 2, 65536);
         assert!(gz.len() < data.len() + data.len() / 1000, "stored, not expanded: {} for {}", gz.len(), data.len());
         assert_eq!(gunzip(&gz), data);
+    }
+
+    #[test]
+    fn the_level_is_deflate_s_and_does_not_depend_on_the_workers() {
+        let data = compressible(3 * BLOCK + 5);
+        let (fast, best, stored) = (gzip_at(&data, 1, 2, 65536), gzip_at(&data, 9, 2, 65536), gzip_at(&data, 0, 2, 65536));
+        assert!(best.len() < fast.len(), "level 9 {} < level 1 {}", best.len(), fast.len());
+        assert!(stored.len() > data.len(), "level 0 stores");
+        assert_eq!(gzip_at(&data, 9, 1, data.len()), best);
+        for gz in [fast, best, stored] {
+            assert_eq!(gunzip(&gz), data);
+        }
     }
 
     #[test]
@@ -361,7 +382,7 @@ mod tests {
 
     #[test]
     fn small_input_spawns_no_thread() {
-        let mut w = GzipWriter::new(Vec::new(), 4).unwrap();
+        let mut w = GzipWriter::new(Vec::new(), LEVEL, 4).unwrap();
         w.write_all(&random(BLOCK, 5)).unwrap();
         assert!(w.pool.is_none());
         w.finish().unwrap();
@@ -369,7 +390,7 @@ mod tests {
 
     #[test]
     fn dropping_an_unfinished_stream_stops_the_workers() {
-        let mut w = GzipWriter::new(Vec::new(), 2).unwrap();
+        let mut w = GzipWriter::new(Vec::new(), LEVEL, 2).unwrap();
         w.write_all(&random(6 * BLOCK, 6)).unwrap();
         assert!(w.pool.is_some());
         drop(w); // joins the workers: returning at all is the check

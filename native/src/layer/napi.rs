@@ -77,6 +77,8 @@ pub struct DiffLayerOptions {
     /// `gzip`, `zstd` or `none`.
     #[napi(ts_type = "'gzip' | 'zstd' | 'none'")]
     pub compression: String,
+    /// gzip 0-9 (default 6), zstd 1-22 (default 3).
+    pub level: Option<i32>,
     /// Clamp mtimes to this many seconds since the epoch.
     pub source_date_epoch: Option<f64>,
 }
@@ -94,7 +96,7 @@ impl Job for DiffLayerTask {
     fn run(&mut self) -> Result<LayerInfo, NativeError> {
         let o = &self.opts;
         let driver = Driver::parse(&o.driver).map_err(invalid)?;
-        let compression = Compression::parse(&o.compression).map_err(invalid)?;
+        let compression = Compression::parse(&o.compression, o.level).map_err(invalid)?;
         let source_date_epoch = match o.source_date_epoch {
             None => None,
             Some(e) if e.is_finite() && e.fract() == 0.0 && e >= 0.0 => Some(e as i64),
@@ -266,6 +268,8 @@ pub struct CompressLayerOptions {
     /// `gzip`, `zstd` or `none`.
     #[napi(ts_type = "'gzip' | 'zstd' | 'none'")]
     pub compression: String,
+    /// gzip 0-9 (default 6), zstd 1-22 (default 3).
+    pub level: Option<i32>,
 }
 
 /// Background compression.
@@ -280,7 +284,7 @@ impl Job for CompressLayerTask {
 
     fn run(&mut self) -> Result<LayerInfo, NativeError> {
         let o = &self.opts;
-        let compression = Compression::parse(&o.compression).map_err(invalid)?;
+        let compression = Compression::parse(&o.compression, o.level).map_err(invalid)?;
         compress_tar(Path::new(&o.input), Path::new(&o.output), compression, progress(self.progress.take()))
             .map_err(|e| e.to_native(&format!("compress of {}", o.input)))
     }
@@ -290,7 +294,8 @@ impl Job for CompressLayerTask {
     }
 }
 
-/// Turns a tar file into a layer blob with its diffID and digest (used by `kiln import`).
+/// Turns a tar file (plain or compressed) into a layer blob with its diffID and digest (used by
+/// `kiln import`, and to recompress layers for an output that asks for another compression).
 #[napi(ts_args_type = "opts: CompressLayerOptions, onProgress?: (bytes: number) => void", ts_return_type = "Promise<LayerInfo>")]
 pub fn compress_layer(
     opts: CompressLayerOptions,
