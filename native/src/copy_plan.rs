@@ -203,6 +203,7 @@ mod tests {
             from: None,
             size: None,
             link_target: None,
+            rdev: None,
             mode: 0o755,
             uid: 1234,
             gid: 2345,
