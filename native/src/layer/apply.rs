@@ -283,9 +283,12 @@ impl Applier {
                     EntryType::Block => libc::S_IFBLK,
                     _ => libc::S_IFIFO,
                 };
-                let major = h.device_major()?.unwrap_or(0);
-                let minor = h.device_minor()?.unwrap_or(0);
-                let dev = libc::makedev(major, minor);
+                // A fifo's device fields may be blank (Python's tarfile writes them so): read
+                // them only for devices, as Go's archive/tar does.
+                let dev = match kind {
+                    libc::S_IFIFO => 0,
+                    _ => libc::makedev(h.device_major()?.unwrap_or(0), h.device_minor()?.unwrap_or(0)),
+                };
                 // SAFETY: NUL-terminated name and a valid dir fd.
                 os(unsafe { libc::mknodat(pfd, cname.as_ptr(), kind | 0o600, dev) }, "creating node")?;
                 self.finish_node(pfd, name, &meta, true)?;

@@ -20,6 +20,8 @@ mod progress;
 mod same;
 mod space;
 mod tar_writer;
+#[cfg(test)]
+mod tests;
 mod whiteout;
 
 pub use self::napi::{apply_layer, archive_compression, compress_layer, diff_layer, extract_archive, layer_entries};
