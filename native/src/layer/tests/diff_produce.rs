@@ -73,7 +73,7 @@ fn same_input_twice_gives_the_same_bytes_in_every_compression() {
     let s = Scratch::new("diff-det");
     let (upper, lower) = overlay_trees(&s);
     let lowers = [lower];
-    for (i, c) in [Compression::None, Compression::Gzip, Compression::Zstd].into_iter().enumerate() {
+    for (i, c) in [Compression::None, Compression::Gzip(6), Compression::Zstd(3)].into_iter().enumerate() {
         let (a, ida) = diff(&s, &format!("{i}-a"), &upper, &lowers, Driver::Overlay, c);
         let (b, idb) = diff(&s, &format!("{i}-b"), &upper, &lowers, Driver::Overlay, c);
         assert_eq!(fs::read(&a).unwrap(), fs::read(&b).unwrap(), "compression {i}");
@@ -116,12 +116,12 @@ fn compress_tar_keeps_the_diff_id_and_refuses_a_truncated_tar() {
     let s = Scratch::new("compress");
     let src = super::fixture("whiteouts.tar");
     let out = s.0.join("w.tar.gz");
-    let info = compress_tar(&src, &out, Compression::Gzip, Progress::new(None)).unwrap();
+    let info = compress_tar(&src, &out, Compression::Gzip(6), Progress::new(None)).unwrap();
     use sha2::Digest;
     assert_eq!(info.diff_id, format!("sha256:{}", hex::encode(sha2::Sha256::digest(fs::read(&src).unwrap()))));
     assert_eq!(info.entries, 6);
     assert_eq!(listed(&out).len(), 6);
-    let e = compress_tar(&super::fixture("truncated.tar"), &s.0.join("t.gz"), Compression::Gzip, Progress::new(None))
+    let e = compress_tar(&super::fixture("truncated.tar"), &s.0.join("t.gz"), Compression::Gzip(6), Progress::new(None))
         .expect_err("truncated");
     assert!(e.message.contains("reading tar") || e.corrupt, "{}", e.render("layer"));
 }
