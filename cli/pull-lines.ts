@@ -7,13 +7,15 @@ import { createRegistryProgress, type RegistryProgress } from './progress-regist
 type Out = Parameters<typeof createRegistryProgress>[0];
 
 export function pullLines(out: Out): RegistryProgress {
-  const progress = createRegistryProgress(out);
+  // Made on the first event: a `kiln run` that pulls nothing must not touch the terminal.
+  let progress: RegistryProgress | undefined;
   return {
     event(e: RegistryEvent) {
+      progress ??= createRegistryProgress(out);
       if (e.type !== 'pulled') return progress.event(e);
       progress.close();
       out.write(`Digest: ${e.digest}\n${e.ref}\n`);
     },
-    close: () => progress.close(),
+    close: () => progress?.close(),
   };
 }
